@@ -1,0 +1,48 @@
+// Shell: runs one command line the way a root shell on the machine would: `sudo` is accepted
+// and dropped, `ip netns exec NS` switches namespace, and each program name maps to its tool.
+
+import SimCore
+import NetKernel
+
+public enum Shell {
+    /// Runs `argv` (one command of a pipeline). `execName` makes an unknown program fail the way
+    /// `ip netns exec` reports it instead of the way bash does.
+    public static func run(_ argv: [String], _ ctx: ToolContext, execName: Bool = false) -> ShellOutcome {
+        var args = ArraySlice(argv)
+        while let first = args.first, first == "sudo" {
+            args = args.dropFirst()
+            while let o = args.first, o.hasPrefix("-") { args = args.dropFirst() }
+        }
+        guard let prog = args.first else { return .finished(0) }
+        let rest = Array(args.dropFirst())
+        let base = prog.split(separator: "/").last.map(String.init) ?? prog
+        switch base {
+        case "ip": return IPCommand.run(rest, ctx)
+        case "brctl": return Brctl.run(rest, ctx)
+        case "bridge": return BridgeCommand.run(rest, ctx)
+        case "ping": return Ping.start(rest, ctx)
+        case "tcpdump": return TcpdumpArgs.parse(rest, ctx)
+        case "sleep":
+            guard rest.count == 1, let t = SimTime.parseSeconds(rest[0]) else {
+                ctx.eprintln("sleep: invalid time interval '\(rest.first ?? "")'")
+                return .finished(1)
+            }
+            return .sleep(t)
+        case "true", ":": return .finished(0)
+        case "false": return .finished(1)
+        case "echo":
+            ctx.println(rest.joined(separator: " "))
+            return .finished(0)
+        default:
+            if execName {
+                ctx.eprintln("exec of \"\(prog)\" failed: No such file or directory")
+                return .finished(1)
+            }
+            ctx.eprintln("bash: \(prog): command not found")
+            return .finished(127)
+        }
+    }
+
+    /// Programs this shell knows, for error hints.
+    public static let programs = ["ip", "brctl", "bridge", "ping", "tcpdump", "sleep", "echo", "true", "false"]
+}

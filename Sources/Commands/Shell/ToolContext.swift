@@ -1,0 +1,86 @@
+// ToolContext: what a userland tool sees when it runs: the machine and network namespace it
+// runs in, its standard output and error, and the clock's wall-time origin.
+
+import SimCore
+import NetKernel
+
+/// Where a tool's output goes. Lines keep their final newline.
+public protocol OutputSink: AnyObject {
+    func stdout(_ text: String)
+    func stderr(_ text: String)
+}
+
+/// Collects output in order (stdout and stderr interleaved as written).
+public final class BufferSink: OutputSink {
+    public private(set) var text = ""
+    public private(set) var errorText = ""
+    public init() {}
+    public func stdout(_ t: String) { text += t }
+    public func stderr(_ t: String) { text += t; errorText += t }
+}
+
+public final class ToolContext {
+    public let kernel: Kernel
+    public let machine: Machine
+    public var namespace: NetNamespace
+    public let out: OutputSink
+    /// Wall-clock time at virtual time zero (the scenario's start).
+    public let epoch: SimTime
+
+    public init(kernel: Kernel, machine: Machine, namespace: NetNamespace, out: OutputSink, epoch: SimTime) {
+        self.kernel = kernel
+        self.machine = machine
+        self.namespace = namespace
+        self.out = out
+        self.epoch = epoch
+    }
+
+    public var now: SimTime { kernel.clock.now }
+    public var wallNow: SimTime { epoch + kernel.clock.now }
+
+    func with(namespace ns: NetNamespace) -> ToolContext {
+        ToolContext(kernel: kernel, machine: machine, namespace: ns, out: out, epoch: epoch)
+    }
+
+    func println(_ s: String) { out.stdout(s + "\n") }
+    func eprintln(_ s: String) { out.stderr(s + "\n") }
+}
+
+/// A tool that keeps running after its command returns (ping, nc, a capture).
+public protocol SimProcess: AnyObject {
+    var name: String { get }
+    var pid: Int32 { get }
+    var isFinished: Bool { get }
+    var exitStatus: Int32 { get }
+    /// SIGINT: stop as the real tool does on Ctrl-C (printing its summary).
+    func interrupt()
+    /// Whether running in the foreground would ever end on its own.
+    var endsOnItsOwn: Bool { get }
+    /// Called once when the process finishes.
+    var onExit: ((Int32) -> Void)? { get set }
+}
+
+/// A parsed tcpdump invocation; the Trace layer starts the capture.
+public struct CaptureRequest {
+    public var interface: String?
+    public var numeric = false
+    public var linkHeader = false
+    public var verbose = 0
+    public var promiscuous = true
+    public var count: Int?
+    public var writeFile: String?
+    public var filter: String?
+    public var namespace: NetNamespace
+}
+
+/// What running a command line led to.
+public enum ShellOutcome {
+    /// It ran to completion with this exit status.
+    case finished(Int32)
+    /// It started a process that runs on the virtual clock.
+    case process(SimProcess)
+    /// A capture to start (tcpdump).
+    case capture(CaptureRequest)
+    /// `sleep`: let the virtual clock run.
+    case sleep(SimTime)
+}

@@ -1,0 +1,210 @@
+// Brctl: bridge-utils 1.7's brctl (addbr, delbr, addif, delif, show, showmacs, setageing,
+// stp, hairpin), with its tab-separated output and its messages.
+
+import NetKernel
+import Wire
+
+enum Brctl {
+    static func run(_ args: [String], _ ctx: ToolContext) -> ShellOutcome {
+        guard let cmd = args.first else {
+            ctx.out.stdout(usage)
+            return .finished(1)
+        }
+        let rest = Array(args.dropFirst())
+        let ns = ctx.namespace
+        func fail(_ m: String) -> ShellOutcome { ctx.eprintln(m); return .finished(1) }
+        func bridge(_ name: String) -> BridgeDevice? { ns.device(named: name) as? BridgeDevice }
+        let needs: [String: Int] = ["addbr": 1, "delbr": 1, "addif": 2, "delif": 2, "showmacs": 1, "showstp": 1,
+                                    "setageing": 2, "stp": 2, "hairpin": 3]
+        if let n = needs[cmd], rest.count < n {
+            ctx.out.stdout("Incorrect number of arguments for command\n")
+            ctx.out.stdout(usage)
+            return .finished(1)
+        }
+        switch cmd {
+        case "addbr":
+            let name = rest[0]
+            if ns.device(named: name) != nil {
+                return fail("device \(name) already exists; can't create bridge with the same name")
+            }
+            do {
+                try ns.apply(.linkAdd(name: name, kind: .bridge, address: nil, mtu: nil))
+            } catch {
+                return fail("add bridge failed: \((error as? KernelError)?.errno.message ?? "\(error)")")
+            }
+        case "delbr":
+            let name = rest[0]
+            guard let br = bridge(name) else { return fail("bridge \(name) doesn't exist; can't delete it") }
+            if br.adminUp { return fail("bridge \(name) is still up; can't delete it") }
+            try? ns.apply(.bridgeDelete(name: name))
+        case "addif", "delif":
+            let brName = rest[0]
+            for port in rest.dropFirst() {
+                guard let br = bridge(brName) else { return fail("bridge \(brName) does not exist!") }
+                guard let dev = ns.device(named: port) else { return fail("interface \(port) does not exist!") }
+                if cmd == "addif" {
+                    if dev.master != nil {
+                        return fail("device \(port) is already a member of a bridge; can't add it to bridge \(brName).")
+                    }
+                    do {
+                        try ns.apply(.bridgeAddPort(bridge: br, port: dev))
+                    } catch let e as KernelError {
+                        if e.errno == .ELOOP { return fail("device \(port) is a bridge device itself; can't enslave a bridge device to a bridge device.") }
+                        return fail("can't add \(port) to bridge \(brName): \(e.errno.message)")
+                    } catch {
+                        return fail("\(error)")
+                    }
+                } else {
+                    guard dev.master === br else { return fail("device \(port) is not a port of \(brName)") }
+                    try? ns.apply(.bridgeDeletePort(bridge: br, port: dev))
+                }
+            }
+        case "show":
+            var bridges = ns.devices.compactMap { $0 as? BridgeDevice }
+            if !rest.isEmpty {
+                var picked: [BridgeDevice] = []
+                for n in rest {
+                    guard let b = bridge(n) else { return fail("bridge \(n) does not exist!") }
+                    picked.append(b)
+                }
+                bridges = picked
+            }
+            guard !bridges.isEmpty else { return .finished(0) }
+            ctx.println("bridge name\tbridge id\t\tSTP enabled\tinterfaces")
+            for br in bridges.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
+                let ports = br.ports.map { $0.device.name }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                ctx.println("\(br.name)\t\t\(br.bridgeID)\t\(br.stpEnabled ? "yes" : "no")\t\t\(ports.first ?? "")")
+                for p in ports.dropFirst() { ctx.println("\t\t\t\t\t\t\t\(p)") }
+            }
+        case "showmacs":
+            guard let br = bridge(rest[0]) else { return fail("read of forward table failed: No such device") }
+            ctx.println("port no\tmac addr\t\tis local?\tageing timer")
+            let m = ctx.machine
+            let now = m.jiffiesNow
+            for e in br.fdb.entries.sorted(by: { $0.mac < $1.mac }) {
+                guard let p = e.port else { continue }
+                let age = e.isLocal ? 0 : max(0, now - e.updated) * (1_000_000_000 / m.kernel.config.hz) / 10_000_000
+                let timer = CFormat.padLeft(String(age / 100), 4) + "." + (age % 100 < 10 ? "0" : "") + String(age % 100)
+                ctx.println(CFormat.padLeft(String(p.portNumber), 3) + "\t\(e.mac)\t\(e.isLocal ? "yes" : "no")\t\t\(timer)")
+            }
+        case "setageing":
+            guard let br = bridge(rest[0]) else { return fail("bridge \(rest[0]) does not exist!") }
+            guard let t = Double(rest[1]), t >= 0 else { return fail("bad ageing time value") }
+            br.ageingTime = .init(ns: Int64(t * 1_000_000_000))
+        case "stp":
+            guard let br = bridge(rest[0]) else { return fail("bridge \(rest[0]) does not exist!") }
+            br.stpEnabled = ["on", "yes", "1"].contains(rest[1])
+        case "hairpin":
+            guard let br = bridge(rest[0]) else { return fail("bridge \(rest[0]) does not exist!") }
+            guard let dev = ns.device(named: rest[1]), let p = br.port(for: dev) else {
+                return fail("interface \(rest[1]) does not exist!")
+            }
+            p.hairpin = rest[2] == "on"
+        default:
+            ctx.out.stdout(usage)
+            ctx.eprintln("never heard of command [\(cmd)]")
+            return .finished(1)
+        }
+        return .finished(0)
+    }
+
+    static let usage = """
+    Usage: brctl [commands]
+    commands:
+    \taddbr     \t<bridge>\t\tadd bridge
+    \tdelbr     \t<bridge>\t\tdelete bridge
+    \taddif     \t<bridge> <device>\tadd interface to bridge
+    \tdelif     \t<bridge> <device>\tdelete interface from bridge
+    \thairpin   \t<bridge> <port> {on|off}\tturn hairpin on/off
+    \tsetageing \t<bridge> <time>\t\tset ageing time
+    \tsetbridgeprio\t<bridge> <prio>\t\tset bridge priority
+    \tsetfd     \t<bridge> <time>\t\tset bridge forward delay
+    \tsethello  \t<bridge> <time>\t\tset hello time
+    \tsetmaxage \t<bridge> <time>\t\tset max message age
+    \tsetpathcost\t<bridge> <port> <cost>\tset path cost
+    \tsetportprio\t<bridge> <port> <prio>\tset port priority
+    \tshow      \t[ <bridge> ]\t\tshow a list of bridges
+    \tshowmacs  \t<bridge>\t\tshow a list of mac addrs
+    \tshowstp   \t<bridge>\t\tshow bridge stp info
+    \tstp       \t<bridge> {on|off}\tturn stp on/off
+
+    """
+}
+
+enum BridgeCommand {
+    static func run(_ args: [String], _ ctx: ToolContext) -> ShellOutcome {
+        guard let obj = args.first else {
+            ctx.eprintln("Usage: bridge [ OPTIONS ] OBJECT { COMMAND | help }")
+            return .finished(255)
+        }
+        var rest = Array(args.dropFirst())
+        if let c = rest.first, IPCommand.matches(c, "show") || IPCommand.matches(c, "list") { rest.removeFirst() }
+        else if let c = rest.first {
+            ctx.eprintln("Command \"\(c)\" is unknown, try \"bridge \(obj) help\".")
+            return .finished(255)
+        }
+        let ns = ctx.namespace
+        var dev: NetDevice?
+        var br: NetDevice?
+        var dynamicOnly = false
+        var it = rest.makeIterator()
+        while let a = it.next() {
+            switch a {
+            case "dev":
+                guard let n = it.next(), let d = ns.device(named: n) else {
+                    ctx.eprintln("Cannot find device \"\(rest.last ?? "")\"")
+                    return .finished(255)
+                }
+                dev = d
+            case "br", "brport":
+                guard let n = it.next(), let d = ns.device(named: n) else {
+                    ctx.eprintln("Cannot find bridge device \"\(rest.last ?? "")\"")
+                    return .finished(255)
+                }
+                br = d
+            case "dynamic": dynamicOnly = true
+            default:
+                ctx.eprintln("Error: either \"dev\" is duplicate, or \"\(a)\" is a garbage.")
+                return .finished(255)
+            }
+        }
+        if IPCommand.matches(obj, "fdb") {
+            fdbShow(ctx, dev: dev, bridge: br, dynamicOnly: dynamicOnly)
+        } else if IPCommand.matches(obj, "link") {
+            for d in ns.devices {
+                guard let m = d.master, let p = m.port(for: d) else { continue }
+                if let f = dev, f !== d { continue }
+                ctx.println("\(d.ifindex): \(IPFormat.nameWithLink(d)): <\(IPFormat.flags(d, viewer: ns))> mtu \(d.mtu) master \(m.name) state \(p.state.name) priority 32 cost 2 ")
+            }
+        } else {
+            ctx.eprintln("Object \"\(obj)\" is unknown, try \"bridge help\".")
+            return .finished(255)
+        }
+        return .finished(0)
+    }
+
+    /// Kernel: rtnl_fdb_dump(): per device in ifindex order, a port's bridge entries then its
+    /// own multicast list; a bridge's own list then the entries that belong to no port.
+    static func fdbShow(_ ctx: ToolContext, dev filter: NetDevice?, bridge: NetDevice?, dynamicOnly: Bool) {
+        let showDev = filter == nil
+        func line(_ mac: MACAddress, _ d: NetDevice, _ flag: String, permanent: Bool) {
+            if dynamicOnly && permanent { return }
+            ctx.println("\(mac) " + (showDev ? "dev \(d.name) " : "") + flag + (permanent ? "permanent" : ""))
+        }
+        for d in ctx.namespace.devices where !d.isLoopback {
+            if let f = filter, f !== d { continue }
+            if let b = bridge, d !== b && d.master !== b { continue }
+            if let br = d.master, let p = br.port(for: d) {
+                for e in br.fdb.entries where e.port === p {
+                    line(e.mac, d, "master \(br.name) ", permanent: e.isPermanent)
+                }
+            }
+            for m in d.multicastAddresses { line(m, d, "self ", permanent: true) }
+            if let br = d as? BridgeDevice {
+                for e in br.fdb.entries where e.port == nil && !e.mac.isZero {
+                    line(e.mac, d, "master \(br.name) ", permanent: e.isPermanent)
+                }
+            }
+        }
+    }
+}

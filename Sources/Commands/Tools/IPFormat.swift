@@ -1,0 +1,69 @@
+// IPFormat: iproute2's text output (ip link, ip addr, ip neigh, ip netns), byte for byte as
+// iproute2 6.1 prints it (see docs/fidelity.md for the observations behind each rule).
+
+import NetKernel
+import Wire
+
+enum IPFormat {
+    /// Kernel flags in iproute2's print_link_flags() order, plus NO-CARRIER and M-DOWN.
+    static func flags(_ dev: NetDevice, viewer: NetNamespace) -> String {
+        let f = dev.flags
+        var parts: [String] = []
+        if f.contains(.up) && !f.contains(.running) { parts.append("NO-CARRIER") }
+        let named: [(InterfaceFlags, String)] = [
+            (.loopback, "LOOPBACK"), (.broadcast, "BROADCAST"), (.pointToPoint, "POINTOPOINT"),
+            (.multicast, "MULTICAST"), (.noARP, "NOARP"), (.allMulti, "ALLMULTI"), (.promisc, "PROMISC"),
+            (.master, "MASTER"), (.slave, "SLAVE"), (.up, "UP"), (.lowerUp, "LOWER_UP"), (.dormant, "DORMANT"),
+        ]
+        for (flag, name) in named where f.contains(flag) { parts.append(name) }
+        if let v = dev as? VethDevice, let p = v.peer, p.namespace === dev.namespace, !p.adminUp {
+            parts.append("M-DOWN")
+        }
+        return parts.joined(separator: ",")
+    }
+
+    /// "veth1@veth0", "veth1@if3" or "br0".
+    static func nameWithLink(_ dev: NetDevice) -> String {
+        guard let v = dev as? VethDevice, let p = v.peer else { return dev.name }
+        return p.namespace === dev.namespace ? "\(dev.name)@\(p.name)" : "\(dev.name)@if\(p.ifindex)"
+    }
+
+    /// " link-netns NAME" or " link-netnsid N" for a device linked into another namespace.
+    static func linkNetns(_ dev: NetDevice) -> String {
+        guard let v = dev as? VethDevice, let p = v.peer, p.namespace !== dev.namespace else { return "" }
+        let id = dev.namespace.peerID(for: p.namespace)
+        if let n = p.namespace.name { return " link-netns \(n)" }
+        return " link-netnsid \(id)"
+    }
+
+    static func headerLine(_ dev: NetDevice, mode: Bool) -> String {
+        let master = dev.master.map { " master \($0.name)" } ?? ""
+        let modeText = mode ? " mode DEFAULT" : ""
+        return "\(dev.ifindex): \(nameWithLink(dev)): <\(flags(dev, viewer: dev.namespace))> mtu \(dev.mtu) qdisc \(dev.qdiscName)\(master) state \(dev.operState.rawValue)\(modeText) group default qlen \(dev.txQueueLen)"
+    }
+
+    static func linkLayerLine(_ dev: NetDevice) -> String {
+        "    link/\(dev.linkTypeName) \(dev.mac) brd \(dev.broadcastMAC)\(linkNetns(dev))"
+    }
+
+    static func addressLines(_ a: InetAddress) -> [String] {
+        var s = "    inet \(a.local)/\(a.prefixLength) "
+        if let b = a.broadcast { s += "brd \(b) " }
+        s += "scope \(a.scope.name) "
+        if a.secondary { s += "secondary " }
+        s += a.label
+        return [s, "       valid_lft forever preferred_lft forever"]
+    }
+
+    static func brief(_ dev: NetDevice) -> String {
+        CFormat.padRight(nameWithLink(dev), 16) + " " + CFormat.padRight(dev.operState.rawValue, 14) + " "
+    }
+
+    static func neighbourLine(_ n: Neighbour, showDevice: Bool) -> String {
+        var s = "\(n.address) "
+        if showDevice { s += "dev \(n.device.name) " }
+        if let ll = n.lladdr, !n.state.isDisjoint(with: NUDState.valid) { s += "lladdr \(ll) " }
+        if n.state != .none { s += n.state.name + " " }
+        return s
+    }
+}

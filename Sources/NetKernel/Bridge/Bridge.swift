@@ -1,0 +1,237 @@
+// Bridge: net/bridge/br_device.c, br_if.c, br_stp_if.c. The bridge device, its ports, and the
+// rules for its MAC address and carrier.
+// Guarantees: a bridge takes the lowest MAC of its ports unless one was set explicitly
+// (br_stp_recalculate_bridge_id); it has carrier while some port forwards; with STP off a
+// port forwards as soon as its device is up with carrier.
+// Leaves out: STP, VLAN filtering, multicast snooping (multicast is flooded).
+
+import SimCore
+import Wire
+
+/// Kernel: BR_STATE_* (include/uapi/linux/if_bridge.h).
+public enum BridgePortState: Int, Sendable {
+    case disabled = 0, listening = 1, learning = 2, forwarding = 3, blocking = 4
+    public var name: String {
+        switch self {
+        case .disabled: return "disabled"
+        case .listening: return "listening"
+        case .learning: return "learning"
+        case .forwarding: return "forwarding"
+        case .blocking: return "blocking"
+        }
+    }
+}
+
+/// Kernel: struct net_bridge_port.
+public final class BridgePort {
+    public unowned let bridge: BridgeDevice
+    public unowned let device: NetDevice
+    public let portNumber: Int
+    public internal(set) var state: BridgePortState = .disabled
+    public var learning = true
+    public var flood = true
+    public var hairpin = false
+    /// Insertion order; the port list is walked newest first (list_add_rcu at the head).
+    let stamp: Int
+
+    init(bridge: BridgeDevice, device: NetDevice, portNumber: Int, stamp: Int) {
+        self.bridge = bridge
+        self.device = device
+        self.portNumber = portNumber
+        self.stamp = stamp
+    }
+}
+
+public final class BridgeDevice: NetDevice {
+    /// Ports in the order the kernel walks br->port_list (newest first).
+    public private(set) var ports: [BridgePort] = []
+    public let fdb = FDB()
+    public var ageingTime = SimTime.seconds(300)
+    public var forwardDelay = SimTime.seconds(15)
+    public var helloTime = SimTime.seconds(2)
+    public var maxAge = SimTime.seconds(20)
+    public var priority: UInt16 = 0x8000
+    public var stpEnabled = false
+    public var mtuSetExplicitly = false
+    /// The MAC part of br->bridge_id: zero until a port joins or the MAC is set by hand.
+    public internal(set) var bridgeIDMAC = MACAddress.zero
+    /// Carrier follows the ports only once the bridge has had one (a new bridge has carrier).
+    private var hadPorts = false
+    private var portStamp = 0
+    private var gcTimer: EventID?
+
+    init(name: String, namespace: NetNamespace, mac: MACAddress) {
+        super.init(name: name, namespace: namespace, mac: mac, assign: .random, mtu: 1500)
+    }
+
+    public override var kind: String? { "bridge" }
+
+    /// A bridge up also joins the multicast router discovery groups (224.0.0.106, ff02::6a).
+    public override var multicastAddresses: [MACAddress] {
+        guard adminUp else { return [MACAddress(raw: 0x3333_0000_0001)] }
+        return [MACAddress(raw: 0x3333_0000_0001), MACAddress(raw: 0x0100_5e00_006a),
+                MACAddress(raw: 0x3333_0000_006a), MACAddress(raw: 0x0100_5e00_0001)]
+    }
+
+    /// Ports in port-number order, as brctl show lists interfaces (by name, actually; see Commands).
+    public var portsByNumber: [BridgePort] { ports.sorted { $0.portNumber < $1.portNumber } }
+
+    public func port(for dev: NetDevice) -> BridgePort? { ports.first { $0.device === dev } }
+
+    /// "8000.1a7e90602be0": priority and MAC, as brctl prints the bridge id.
+    public var bridgeID: String {
+        let hex = String(bridgeIDMAC.description.filter { $0 != ":" })
+        let p = String(priority, radix: 16)
+        return String(repeating: "0", count: 4 - p.count) + p + "." + hex
+    }
+
+    // MARK: - Ports (br_add_if / br_del_if)
+
+    /// Kernel: br_add_if().
+    func addPort(_ dev: NetDevice) throws {
+        if dev.isLoopback || dev.linkTypeName != "ether" {
+            throw KernelError(.EINVAL)
+        }
+        if dev is BridgeDevice { throw KernelError(.ELOOP) }
+        if dev.master != nil { throw KernelError(.EBUSY) }
+        if dev === self { throw KernelError(.ELOOP) }
+        var n = 1
+        while ports.contains(where: { $0.portNumber == n }) { n += 1 }
+        let p = BridgePort(bridge: self, device: dev, portNumber: n, stamp: portStamp)
+        portStamp += 1
+        hadPorts = true
+        ports.insert(p, at: 0)
+        dev.master = self
+        dev.promiscuity += 1
+        dev.rxHandler = { [unowned self, unowned p] packet in self.handleFrame(p, &packet) }
+        fdb.insert(dev.mac, port: p, isLocal: true, isStatic: true, now: namespace.machine.jiffiesNow)
+        recalculateBridgeID()
+        adjustMTU()
+        portStateSelection()
+        namespace.kernel.trace(namespace, self, .fdbLearn, "port \(dev.name) added as port \(n)")
+    }
+
+    /// Kernel: br_del_if() / del_nbp().
+    func removePort(_ dev: NetDevice) {
+        guard let i = ports.firstIndex(where: { $0.device === dev }) else { return }
+        let p = ports.remove(at: i)
+        dev.master = nil
+        dev.rxHandler = nil
+        dev.promiscuity -= 1
+        fdb.removeAll { $0.port === p }
+        recalculateBridgeID()
+        adjustMTU()
+        portStateSelection()
+    }
+
+    /// Kernel: br_stp_recalculate_bridge_id(): the lowest port MAC, unless set by the user.
+    func recalculateBridgeID() {
+        guard addrAssignType != .set else { return }
+        let lowest = ports.map({ $0.device.mac }).min() ?? .zero
+        bridgeIDMAC = lowest
+        if lowest != mac { setMAC(lowest, assign: addrAssignType) }
+    }
+
+    /// Changes the bridge's MAC and its local FDB entry (br_fdb_change_mac_address()).
+    func setMAC(_ new: MACAddress, assign: AddressAssignType) {
+        if let old = fdb.find(mac), old.port == nil { fdb.remove(mac) }
+        mac = new
+        addrAssignType = assign
+        if assign == .set { bridgeIDMAC = new }
+        if !new.isZero && fdb.find(new) == nil {
+            fdb.insert(new, port: nil, isLocal: true, isStatic: true, now: namespace.machine.jiffiesNow)
+        }
+    }
+
+    /// Kernel: br_mtu_auto_adjust(): the smallest port MTU unless set explicitly.
+    func adjustMTU() {
+        guard !mtuSetExplicitly, let m = ports.map({ $0.device.mtu }).min() else { return }
+        mtu = m
+    }
+
+    // MARK: - Port states and carrier (br_port_carrier_check, br_port_state_selection)
+
+    func portCarrierChanged(_ dev: NetDevice) { portStateSelection() }
+    func portStateChanged(_ dev: NetDevice) { portStateSelection() }
+
+    /// With STP off: a port forwards when the bridge is up and its device is running.
+    func portStateSelection() {
+        var live = 0
+        for p in ports {
+            let enabled = adminUp && p.device.isRunning
+            let newState: BridgePortState = enabled ? .forwarding : .disabled
+            if p.state != newState {
+                p.state = newState
+                namespace.kernel.trace(namespace, self, .flood, "port \(p.device.name) entered \(newState.name) state")
+                if newState == .disabled {
+                    // Kernel: br_stp_disable_port() flushes what was learned on the port.
+                    fdb.removeAll { $0.port === p && !$0.isPermanent }
+                }
+            }
+            if p.state == .forwarding { live += 1 }
+        }
+        if hadPorts { setCarrier(live > 0) }
+    }
+
+    public override func didOpen() {
+        portStateSelection()
+        scheduleGC(after: SimTime.milliseconds(100))
+    }
+
+    public override func didStop() {
+        portStateSelection()
+        if let t = gcTimer { namespace.clock.cancel(t); gcTimer = nil }
+    }
+
+    public override func willUnregister() {
+        for p in ports { removePort(p.device) }
+    }
+
+    // MARK: - Ageing (br_fdb_cleanup)
+
+    func scheduleGC(after delay: SimTime) {
+        if let t = gcTimer { namespace.clock.cancel(t) }
+        let m = namespace.machine
+        gcTimer = m.addTimer(expires: m.jiffiesNow + m.toJiffies(delay)) { [weak self] in
+            self?.runGC()
+        }
+    }
+
+    /// Kernel: br_fdb_cleanup(): drops expired dynamic entries and re-arms for the next expiry.
+    func runGC() {
+        gcTimer = nil
+        let m = namespace.machine
+        let now = m.jiffiesNow
+        let hold = m.toJiffies(ageingTime)
+        var next = now + hold
+        for e in fdb.entries where !e.isPermanent {
+            let expiry = e.updated + hold
+            if expiry <= now {
+                namespace.kernel.trace(namespace, self, .fdbAge, "\(e.mac) on \(e.port?.device.name ?? "?") aged out")
+                fdb.remove(e.mac)
+            } else if expiry < next {
+                next = expiry
+            }
+        }
+        let delayJ = max(next - now, m.kernel.config.hz / 10)
+        gcTimer = m.addTimer(expires: now + delayJ) { [weak self] in self?.runGC() }
+    }
+
+    // MARK: - Transmit from the host stack (br_dev_xmit)
+
+    /// Kernel: br_dev_xmit() in net/bridge/br_device.c.
+    public override func startXmit(_ p: Packet) {
+        let dst = EthernetView.destination(p.bytes)
+        if dst.isMulticast {
+            flood(p, from: nil, localOrigin: true)
+        } else if let e = fdb.find(dst) {
+            if let port = e.port {
+                forward(p, to: port, from: nil)
+            } else {
+                namespace.kernel.trace(namespace, self, .drop, "frame to the bridge's own address")
+            }
+        } else {
+            flood(p, from: nil, localOrigin: true)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// Bridge forward: net/bridge/br_forward.c. Sending a frame out of one port, or flooding it to
+// every port that may have it.
+// Guarantees: flood order is the kernel's port-list order (newest port first); a port gets a
+// frame only while forwarding and never the one it came from.
+
+import SimCore
+import Wire
+
+extension BridgeDevice {
+    /// Kernel: should_deliver().
+    func shouldDeliver(to port: BridgePort, from ingress: BridgePort?) -> Bool {
+        (port.hairpin || port !== ingress) && port.state == .forwarding
+    }
+
+    /// Kernel: br_forward() / __br_forward() / br_dev_queue_push_xmit().
+    func forward(_ p: Packet, to port: BridgePort, from ingress: BridgePort?) {
+        guard shouldDeliver(to: port, from: ingress) else {
+            namespace.kernel.trace(namespace, self, .drop, "destination behind the ingress port (\(DropReason.bridgeSamePort.rawValue))")
+            return
+        }
+        namespace.kernel.trace(namespace, self, .forward, "\(EthernetView.destination(p.bytes)) -> \(port.device.name)")
+        var q = p
+        q.hops += 1
+        namespace.devQueueXmit(port.device, q)
+    }
+
+    /// Kernel: br_flood().
+    func flood(_ p: Packet, from ingress: BridgePort?, localOrigin: Bool) {
+        for port in ports where port.flood && shouldDeliver(to: port, from: ingress) {
+            var q = p
+            q.hops += 1
+            namespace.devQueueXmit(port.device, q)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// Kernel: the whole simulated world: machines, each a Linux kernel with its own namespaces,
+// sharing one virtual clock. Models: what `unshare`/`ip netns add` create, and the few global
+// knobs (latencies, HZ) that shape timing.
+// Guarantees: everything random is drawn from named streams of the scenario seed; nothing is
+// keyed by hash order; machines and namespaces are kept in creation order.
+// Leaves out: CPUs and scheduling; processing is instantaneous except where a latency is named.
+
+import SimCore
+import Wire
+
+/// Timing and sizing knobs. Defaults are documented in docs/model.md.
+public struct KernelConfig: Sendable {
+    /// Time for a frame sent on one veth end to be received on the peer (netif_rx backlog).
+    public var vethLatency = SimTime.microseconds(8)
+    /// Time for a frame sent on lo to come back in.
+    public var loopbackLatency = SimTime.microseconds(4)
+    /// Time for a frame sent on a physical-like link (underlay) to arrive.
+    public var wireLatency = SimTime.microseconds(50)
+    /// Kernel tick rate; timers round to jiffies and to timer-wheel granularity as Linux does.
+    public var hz: Int64 = 250
+    public init() {}
+}
+
+public final class Kernel {
+    public let clock: EventQueue
+    public let seed: UInt64
+    public var config: KernelConfig
+    public private(set) var machines: [Machine] = []
+    /// Receives every tracepoint (decision, drop, state change); nil keeps tracing free.
+    public var observer: KernelObserver?
+
+    public init(clock: EventQueue, seed: UInt64, config: KernelConfig = KernelConfig()) {
+        self.clock = clock
+        self.seed = seed
+        self.config = config
+    }
+
+    public var now: SimTime { clock.now }
+
+    @discardableResult
+    public func addMachine(_ name: String) -> Machine {
+        let m = Machine(kernel: self, name: name, index: machines.count)
+        machines.append(m)
+        return m
+    }
+
+    public func machine(named name: String) -> Machine? { machines.first { $0.name == name } }
+
+    /// Emits a tracepoint; the event is built only when someone listens.
+    @inline(__always)
+    func trace(_ ns: NetNamespace, _ dev: NetDevice?, _ kind: KernelEvent.Kind, _ detail: @autoclosure () -> String) {
+        guard let o = observer else { return }
+        o.record(KernelEvent(time: clock.now, machine: ns.machine.name, namespace: ns.displayName,
+                             device: dev?.name, kind: kind, detail: detail()))
+    }
+}
+
+/// One simulated host: a root namespace plus the named namespaces `ip netns add` creates.
+public final class Machine {
+    public unowned let kernel: Kernel
+    public let name: String
+    public let index: Int
+    /// init_net: the namespace a shell starts in.
+    public private(set) var root: NetNamespace!
+    /// Named namespaces in creation order (what /var/run/netns holds).
+    public private(set) var namedNamespaces: [NetNamespace] = []
+    var macRNG: SplitMix64
+    var miscRNG: SplitMix64
+    /// Jiffies at virtual time zero; the phase of the tick relative to the clock.
+    let jiffiesAtZero: Int64
+    let tickPhase: SimTime
+    private var nextNamespaceSerial = 0
+    private var nextPID: Int32
+
+    init(kernel: Kernel, name: String, index: Int) {
+        self.kernel = kernel
+        self.name = name
+        self.index = index
+        macRNG = SplitMix64(seed: kernel.seed, stream: "mac/\(name)")
+        miscRNG = SplitMix64(seed: kernel.seed, stream: "misc/\(name)")
+        // Linux starts jiffies at -300 s so that wrap bugs show early; uptime is random-ish.
+        let tickNS = 1_000_000_000 / kernel.config.hz
+        jiffiesAtZero = Int64(truncatingIfNeeded: miscRNG.below(1 << 30))
+        tickPhase = SimTime(ns: Int64(miscRNG.below(UInt64(tickNS))))
+        nextPID = Int32(300 + miscRNG.below(30000))
+        root = NetNamespace(machine: self, name: nil, serial: takeSerial())
+    }
+
+    func takeSerial() -> Int {
+        defer { nextNamespaceSerial += 1 }
+        return nextNamespaceSerial
+    }
+
+    public func namespace(named name: String) -> NetNamespace? {
+        namedNamespaces.first { $0.name == name }
+    }
+
+    /// Kernel: `ip netns add` = unshare(CLONE_NEWNET) + bind mount under /var/run/netns.
+    public func addNamespace(_ name: String) throws -> NetNamespace {
+        if namespace(named: name) != nil { throw KernelError(.EEXIST) }
+        let ns = NetNamespace(machine: self, name: name, serial: takeSerial())
+        namedNamespaces.append(ns)
+        return ns
+    }
+
+    /// Kernel: cleanup_net(): devices are unregistered; a veth end takes its peer with it.
+    public func deleteNamespace(_ name: String) throws {
+        guard let i = namedNamespaces.firstIndex(where: { $0.name == name }) else { throw KernelError(.ENOENT) }
+        let ns = namedNamespaces.remove(at: i)
+        ns.destroy()
+    }
+
+    /// A new process id, as fork() would hand out (monotonic, starting at a seeded value).
+    public func allocatePID() -> Int32 {
+        defer { nextPID += 1 }
+        return nextPID
+    }
+
+    public func randomMAC() -> MACAddress { MACAddress.random(using: &macRNG) }
+
+    public func random(below n: UInt64) -> UInt64 { miscRNG.below(n) }
+
+    public var clock: EventQueue { kernel.clock }
+}

@@ -1,0 +1,34 @@
+// Packet: the sk_buff of this model: real frame bytes plus the metadata the stack keeps
+// beside them. Copies share bytes until one is written (Swift arrays are copy-on-write), so
+// flooding a frame to many ports costs no copying.
+
+import Wire
+
+/// Kernel: skb->pkt_type (include/uapi/linux/if_packet.h).
+public enum PacketType: UInt8, Sendable {
+    case host = 0, broadcast = 1, multicast = 2, otherHost = 3, outgoing = 4, loopback = 5
+}
+
+public struct Packet {
+    /// The frame as it is on the device: Ethernet header first for Ethernet devices, the IP
+    /// header first for raw-IP devices (tun).
+    public var bytes: [UInt8]
+    /// Offset of the network header in `bytes`.
+    public var network: Int
+    public var pktType: PacketType = .host
+    /// Device the packet came in on, in the namespace that is handling it now.
+    public var inputDevice: NetDevice?
+    /// skb->mark, for netfilter and policy routing.
+    public var mark: UInt32 = 0
+    /// Hops taken; a guard against loops in addition to the event budget.
+    public var hops: Int = 0
+    /// Whether bridged traffic was already seen by br_netfilter (later).
+    public var bridged = false
+
+    public init(bytes: [UInt8], network: Int = EthernetHeader.length) {
+        self.bytes = bytes
+        self.network = network
+    }
+
+    public var length: Int { bytes.count }
+}

@@ -1,0 +1,245 @@
+// RTNetlink: net/core/rtnetlink.c and the ioctls brctl uses. The one entry point through which
+// userland tools change a namespace: typed requests in, errno (and extack text) out. Tools
+// resolve names to devices first, as iproute2 does with ll_name_to_index().
+// Guarantees: a failed request changes nothing; attributes of one RTM_NEWLINK are applied in
+// do_setlink()'s order (namespace, name, address, MTU, master, then flags).
+
+import SimCore
+import Wire
+
+/// What `ip link add ... type KIND` creates.
+public enum LinkKind {
+    case veth(peerName: String?, peerNamespace: NetNamespace?, peerAddress: MACAddress?)
+    case bridge
+}
+
+/// The changes of one `ip link set` (RTM_NEWLINK on an existing device).
+public struct LinkChange {
+    public enum Master { case set(NetDevice), none }
+    public var up: Bool?
+    public var namespace: NetNamespace?
+    public var name: String?
+    public var address: MACAddress?
+    public var mtu: Int?
+    public var master: Master?
+    public var promisc: Bool?
+    public var arp: Bool?
+    public var txQueueLen: Int?
+    public init() {}
+}
+
+/// One request, as a tool (or later the docker layer) issues it.
+public enum NetlinkRequest {
+    case linkAdd(name: String, kind: LinkKind, address: MACAddress?, mtu: Int?)
+    case linkDelete(NetDevice)
+    case linkSet(NetDevice, LinkChange)
+    case addressAdd(NetDevice, IPv4Prefix, broadcast: IPv4Address?, scope: RouteScope?, label: String?)
+    case addressDelete(NetDevice, IPv4Prefix)
+    case addressFlush(NetDevice)
+    case bridgeAddPort(bridge: NetDevice, port: NetDevice)
+    case bridgeDeletePort(bridge: NetDevice, port: NetDevice)
+    case bridgeDelete(name: String)
+}
+
+extension NetNamespace {
+    /// Applies one request. Throws the kernel's error; on error nothing has changed.
+    public func apply(_ req: NetlinkRequest) throws {
+        switch req {
+        case let .linkAdd(name, kind, address, mtu):
+            try linkAdd(name: name, kind: kind, address: address, mtu: mtu)
+        case let .linkDelete(dev):
+            try linkDelete(dev)
+        case let .linkSet(dev, change):
+            try linkSet(dev, change)
+        case let .addressAdd(dev, prefix, broadcast, scope, label):
+            try addAddress(prefix, broadcast: broadcast, scope: scope, label: label, to: dev)
+        case let .addressDelete(dev, prefix):
+            try deleteAddress(prefix, from: dev)
+        case let .addressFlush(dev):
+            flushAddresses(dev)
+        case let .bridgeAddPort(br, port):
+            guard let b = br as? BridgeDevice else { throw KernelError(.ENOTSUP) }
+            try b.addPort(port)
+        case let .bridgeDeletePort(br, port):
+            guard let b = br as? BridgeDevice else { throw KernelError(.ENOTSUP) }
+            guard port.master === b else { throw KernelError(.EINVAL) }
+            b.removePort(port)
+        case let .bridgeDelete(name):
+            guard let dev = device(named: name) else { throw KernelError(.ENXIO) }
+            guard dev is BridgeDevice else { throw KernelError(.EPERM) }
+            if dev.adminUp { throw KernelError(.EBUSY) }
+            unregister(dev)
+        }
+    }
+
+    static let maxNameLength = 15
+
+    func validName(_ n: String) -> Bool {
+        !n.isEmpty && n.utf8.count <= NetNamespace.maxNameLength && n != "." && n != ".."
+            && !n.contains("/") && !n.contains(":") && !n.contains(where: { $0.isWhitespace })
+    }
+
+    /// Kernel: dev_alloc_name(): "veth%d" takes the lowest free number.
+    func allocateName(_ pattern: String) -> String {
+        let parts = pattern.split(separator: "%", maxSplits: 1)
+        let head = String(parts[0]), tail = String(parts.count > 1 ? parts[1].dropFirst() : "")
+        var i = 0
+        while device(named: head + String(i) + tail) != nil { i += 1 }
+        return head + String(i) + tail
+    }
+
+    // MARK: - Links
+
+    /// Kernel: rtnl_newlink() -> veth_newlink() / br_dev_newlink().
+    func linkAdd(name: String, kind: LinkKind, address: MACAddress?, mtu: Int?) throws {
+        guard validName(name) else { throw KernelError(.EINVAL, "Invalid device name") }
+        if device(named: name) != nil { throw KernelError(.EEXIST) }
+        if let a = address, a.isMulticast || a.isZero { throw KernelError(.EADDRNOTAVAIL) }
+        switch kind {
+        case let .veth(peerName, peerNS, peerAddress):
+            let pns = peerNS ?? self
+            let pname = peerName ?? pns.allocateName("veth%d")
+            guard validName(pname) else { throw KernelError(.EINVAL, "Invalid device name") }
+            if pns.device(named: pname) != nil || (pns === self && pname == name) { throw KernelError(.EEXIST) }
+            if let m = mtu, !(68...65535).contains(m) { throw KernelError(.EINVAL) }
+            // The peer is registered first, so it gets the lower ifindex (veth_newlink()).
+            let peer = VethDevice(name: pname, namespace: pns, mac: peerAddress ?? machine.randomMAC())
+            if peerAddress != nil { peer.addrAssignType = .set }
+            let dev = VethDevice(name: name, namespace: self, mac: address ?? machine.randomMAC())
+            if address != nil { dev.addrAssignType = .set }
+            if let m = mtu { dev.mtu = m; peer.mtu = m }
+            pns.register(peer, preferredIndex: nil)
+            register(dev, preferredIndex: nil)
+            dev.peer = peer
+            peer.peer = dev
+            // veth_newlink() turns both carriers off; linkwatch computes the operstate while
+            // both ends are still in one namespace.
+            peer.setCarrier(false, force: true)
+            dev.setCarrier(false, force: true)
+            if pns !== self {
+                peerID(for: pns)
+                pns.peerID(for: self)
+            }
+            kernel.trace(self, dev, .rx, "veth pair \(name) <-> \(pname) created")
+        case .bridge:
+            let br = BridgeDevice(name: name, namespace: self, mac: address ?? machine.randomMAC())
+            if address != nil { br.addrAssignType = .set }
+            if let m = mtu { br.mtu = m; br.mtuSetExplicitly = true }
+            register(br, preferredIndex: nil)
+            // A new bridge has carrier but no operstate change yet: UNKNOWN once up.
+            br.carrier = true
+            br.fdb.insert(br.mac, port: nil, isLocal: true, isStatic: true, now: machine.jiffiesNow)
+            kernel.trace(self, br, .rx, "bridge \(name) created")
+        }
+    }
+
+    /// Kernel: rtnl_dellink(); lo cannot be deleted.
+    func linkDelete(_ dev: NetDevice) throws {
+        if dev.isLoopback { throw KernelError(.ENOTSUP) }
+        unregister(dev)
+    }
+
+    /// Kernel: do_setlink().
+    func linkSet(_ dev: NetDevice, _ c: LinkChange) throws {
+        // Validate everything first so that a failure changes nothing.
+        var target = self
+        if let ns = c.namespace, ns !== self {
+            if dev.isLoopback { throw KernelError(.EINVAL) }
+            if ns.device(named: c.name ?? dev.name) != nil { throw KernelError(.EEXIST) }
+            target = ns
+        }
+        if let n = c.name, n != dev.name {
+            guard validName(n) else { throw KernelError(.EINVAL, "Invalid device name") }
+            if target.device(named: n) != nil { throw KernelError(.EEXIST) }
+        }
+        if let a = c.address, a.isMulticast || a.isZero { throw KernelError(.EADDRNOTAVAIL) }
+        if let m = c.mtu, !dev.mtuRange.contains(m) {
+            throw KernelError(.EINVAL, m > dev.mtuRange.upperBound
+                ? "mtu greater than device maximum." : "mtu less than device minimum.")
+        }
+        if case let .set(master)? = c.master {
+            guard let br = master as? BridgeDevice else { throw KernelError(.ENOTSUP) }
+            if dev.master !== br {
+                if dev.isLoopback || dev === br { throw KernelError(.EINVAL) }
+                if dev is BridgeDevice { throw KernelError(.ELOOP) }
+            }
+        }
+
+        if let ns = c.namespace, ns !== self { moveDevice(dev, to: ns) }
+        let home = dev.namespace
+        if let n = c.name, n != dev.name { home.rename(dev, to: n) }
+        if let a = c.address, a != dev.mac {
+            if let br = dev as? BridgeDevice {
+                br.setMAC(a, assign: .set)
+            } else {
+                if let br = dev.master, let p = br.port(for: dev) {
+                    br.fdb.remove(dev.mac)
+                    br.fdb.insert(a, port: p, isLocal: true, isStatic: true, now: machine.jiffiesNow)
+                }
+                dev.mac = a
+                dev.addrAssignType = .set
+                dev.master?.recalculateBridgeID()
+            }
+        }
+        if let m = c.mtu {
+            dev.mtu = m
+            if let br = dev as? BridgeDevice { br.mtuSetExplicitly = true }
+            dev.master?.adjustMTU()
+        }
+        if let q = c.txQueueLen { dev.txQueueLen = q }
+        if let master = c.master {
+            switch master {
+            case let .set(m):
+                if dev.master !== m {
+                    dev.master?.removePort(dev)
+                    try (m as! BridgeDevice).addPort(dev)
+                }
+            case .none:
+                dev.master?.removePort(dev)
+            }
+        }
+        if let p = c.promisc { home.setUserPromisc(dev, p) }
+        if let up = c.up { home.setUp(dev, up) }
+    }
+
+    /// Kernel: dev_change_flags(IFF_UP): dev_open() / dev_close() and the notifiers.
+    public func setUp(_ dev: NetDevice, _ up: Bool) {
+        guard dev.adminUp != up else { return }
+        dev.adminUp = up
+        kernel.trace(self, dev, .rx, up ? "up" : "down")
+        if up {
+            dev.everUp = true
+            dev.didOpen()
+            if dev.isLoopback { loopbackUp(dev) }
+        } else {
+            dev.didStop()
+        }
+        deviceStateChanged(dev)
+    }
+
+    func setUserPromisc(_ dev: NetDevice, _ on: Bool) {
+        guard dev.userPromisc != on else { return }
+        dev.userPromisc = on
+        dev.promiscuity += on ? 1 : -1
+    }
+
+    /// Kernel: dev_change_net_namespace(): the device goes down, loses its addresses, routes,
+    /// neighbours and master, and arrives in `ns` keeping its ifindex when that is free there.
+    func moveDevice(_ dev: NetDevice, to ns: NetNamespace) {
+        if dev.adminUp { setUp(dev, false) }
+        dev.master?.removePort(dev)
+        for a in dev.addresses { fib.removeInterfaceAddress(a, from: dev) }
+        dev.addresses.removeAll()
+        fib.deviceGone(dev)
+        neighbours.flush(device: dev)
+        unlink(dev)
+        ns.register(dev, preferredIndex: dev.ifindex)
+        dev.neighParms = NeighbourParms(defaults: ns.ipv4.neighDefault, machine: ns.machine)
+        dev.ipv4Conf = ns.ipv4.defaultConf
+        if let v = dev as? VethDevice, let p = v.peer {
+            ns.peerID(for: p.namespace)
+            p.namespace.peerID(for: ns)
+        }
+        kernel.trace(ns, dev, .rx, "moved from \(displayName) to \(ns.displayName)")
+    }
+}

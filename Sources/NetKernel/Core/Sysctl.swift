@@ -1,0 +1,54 @@
+// Sysctl: the per-namespace and per-device knobs under /proc/sys/net that change behaviour.
+// Guarantees: defaults are those of a fresh namespace on Linux 6.x; `sysctl` reads and writes
+// them through one table of keys, so every knob is reachable by its real name.
+
+import SimCore
+
+/// net.ipv4.* of one namespace.
+public struct IPv4NetConfig: Sendable {
+    /// net.ipv4.ip_forward (mirrors conf.all.forwarding).
+    public var forwarding = false
+    public var defaultTTL: UInt8 = 64
+    public var icmpEchoIgnoreAll = false
+    public var icmpEchoIgnoreBroadcasts = true
+    /// net.ipv4.icmp_ratelimit (ms) and the token bucket burst.
+    public var icmpRateLimitMS = 1000
+    public var ipLocalPortRange = (32768, 60999)
+    /// net.ipv4.conf.all.* where "all" is combined with the device's own value.
+    public var allConf = IPv4DeviceConfig()
+    /// net.ipv4.conf.default.*: copied into devices created later.
+    public var defaultConf = IPv4DeviceConfig()
+    /// net.ipv4.neigh.default.*
+    public var neighDefault = NeighbourDefaults()
+    public init() {}
+}
+
+/// net.ipv4.conf.DEV.*
+public struct IPv4DeviceConfig: Sendable {
+    public var forwarding = false
+    /// 0 off, 1 strict, 2 loose. A new namespace has 0 in "all" and "default" on Debian-less
+    /// kernels (the init_net value 1 comes from systemd's sysctl.d, not the kernel).
+    public var rpFilter = 0
+    public var arpIgnore = 0
+    public var arpAnnounce = 0
+    public var arpAccept = 0
+    public var acceptLocal = false
+    public var sendRedirects = true
+    public var proxyARP = false
+    public init() {}
+}
+
+/// net.ipv4.neigh.default.* in their kernel units.
+public struct NeighbourDefaults: Sendable {
+    public var baseReachableTime = SimTime.seconds(30)
+    public var retransTime = SimTime.seconds(1)
+    public var delayFirstProbeTime = SimTime.seconds(5)
+    public var gcStaleTime = SimTime.seconds(60)
+    public var ucastSolicit = 3
+    public var mcastSolicit = 3
+    public var mcastResolicit = 0
+    public var appSolicit = 0
+    public var unresQlenBytes = 212_992
+    public var locktime = SimTime.seconds(1)
+    public init() {}
+}

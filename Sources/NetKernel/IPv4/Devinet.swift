@@ -1,0 +1,89 @@
+// Devinet: net/ipv4/devinet.c. IPv4 addresses on devices: primary and secondary addresses,
+// labels, scopes, lo's automatic 127.0.0.1/8, and the source-address choice every locally
+// generated packet makes.
+// Guarantees: adding an existing address fails with EEXIST; the first address of a subnet is
+// primary and later ones in it are secondary; deleting a primary deletes its secondaries
+// (promote_secondaries is 0 in a new namespace).
+
+import SimCore
+import Wire
+
+extension NetNamespace {
+    /// Kernel: inet_rtm_newaddr() -> __inet_insert_ifa().
+    public func addAddress(_ prefix: IPv4Prefix, broadcast: IPv4Address?, scope: RouteScope?, label: String?, to dev: NetDevice) throws {
+        if dev.addresses.contains(where: { $0.local == prefix.address && $0.prefixLength == prefix.length }) {
+            throw KernelError(.EEXIST)
+        }
+        let secondary = dev.addresses.contains { !$0.secondary && $0.prefixLength == prefix.length && $0.prefix.contains(prefix.address) }
+        let a = InetAddress(local: prefix.address, prefixLength: prefix.length, broadcast: broadcast,
+                            scope: scope ?? (prefix.address.isLoopback ? .host : .universe),
+                            label: label ?? dev.name, secondary: secondary)
+        // Primaries go before the first secondary (inet_insert_ifa keeps that order).
+        if secondary {
+            dev.addresses.append(a)
+        } else {
+            let i = dev.addresses.firstIndex { $0.secondary } ?? dev.addresses.count
+            dev.addresses.insert(a, at: i)
+        }
+        fib.addInterfaceAddress(a, on: dev)
+        kernel.trace(self, dev, .route, "address \(prefix) added")
+    }
+
+    /// Kernel: inet_rtm_deladdr() -> __inet_del_ifa().
+    public func deleteAddress(_ prefix: IPv4Prefix, from dev: NetDevice) throws {
+        guard let i = dev.addresses.firstIndex(where: { $0.local == prefix.address && $0.prefixLength == prefix.length }) else {
+            throw KernelError(.EADDRNOTAVAIL)
+        }
+        let a = dev.addresses.remove(at: i)
+        var removed = [a]
+        if !a.secondary {
+            let subnet = a.prefix.masked
+            let secs = dev.addresses.filter { $0.secondary && $0.prefix.masked == subnet }
+            dev.addresses.removeAll { $0.secondary && $0.prefix.masked == subnet }
+            removed += secs
+        }
+        for r in removed { fib.removeInterfaceAddress(r, from: dev) }
+    }
+
+    /// Removes every address of a device (`ip addr flush dev X`).
+    public func flushAddresses(_ dev: NetDevice) {
+        while let a = dev.addresses.last {
+            try? deleteAddress(a.prefix, from: dev)
+        }
+    }
+
+    /// Kernel: inetdev_event(NETDEV_UP) for loopback: lo gets 127.0.0.1/8 scope host.
+    func loopbackUp(_ lo: NetDevice) {
+        guard !lo.addresses.contains(where: { $0.local == IPv4Address(127, 0, 0, 1) }) else {
+            fib.deviceUp(lo)
+            return
+        }
+        try? addAddress(IPv4Prefix(address: IPv4Address(127, 0, 0, 1), length: 8), broadcast: nil,
+                        scope: .host, label: "lo", to: lo)
+    }
+
+    /// Kernel: inet_addr_type(): is `a` one of this namespace's local addresses?
+    public func isLocalAddress(_ a: IPv4Address) -> Bool {
+        if let r = fib.lookup(a, table: RouteTable.local, oif: nil), r.type == .local { return true }
+        return false
+    }
+
+    /// Kernel: inet_select_addr(): a primary address of `dev` with scope <= `scope`, preferring
+    /// one on the same subnet as `dst`; else any suitable address in the namespace.
+    public func selectSourceAddress(dev: NetDevice?, dst: IPv4Address, scope: RouteScope) -> IPv4Address? {
+        if let dev {
+            var first: IPv4Address?
+            for a in dev.addresses where !a.secondary && a.scope <= scope {
+                if a.prefix.contains(dst) { return a.local }
+                if first == nil { first = a.local }
+            }
+            if let f = first { return f }
+        }
+        for d in devices {
+            for a in d.addresses where !a.secondary && a.scope < .link && a.scope <= scope {
+                return a.local
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,90 @@
+// Output: net/ipv4/route.c (output routes) and ip_output.c. Choosing the device, next hop and
+// source address for a locally generated packet, then LOCAL_OUT, POSTROUTING and the
+// neighbour layer.
+// Guarantees: the errors are the kernel's (ENETUNREACH with no route; EHOSTUNREACH, EACCES,
+// EINVAL for unreachable, prohibit and blackhole routes); packets to a local address go
+// through lo.
+
+import SimCore
+import Wire
+
+/// Kernel: struct rtable for an output route, reduced to what the stack uses.
+public struct OutputRoute {
+    public let device: NetDevice
+    public let nextHop: IPv4Address
+    public let source: IPv4Address
+    public let type: RouteType
+    public let route: Route?
+}
+
+extension NetNamespace {
+    /// Kernel: ip_route_output_key_hash_rcu().
+    public func routeOutput(to dst: IPv4Address, source: IPv4Address? = nil, oif: NetDevice? = nil) throws -> OutputRoute {
+        if let s = source, !s.isZero, !isLocalAddress(s) { throw KernelError(.EINVAL) }
+        if dst.isLimitedBroadcast || dst.isMulticast, let o = oif {
+            let src = source ?? selectSourceAddress(dev: o, dst: dst, scope: .link) ?? .any
+            return OutputRoute(device: o, nextHop: dst, source: src, type: dst.isMulticast ? .multicast : .broadcast, route: nil)
+        }
+        if dst.isZero {
+            // A zero destination means "this host": deliver through lo (as Linux does).
+            let src = source ?? IPv4Address(127, 0, 0, 1)
+            return OutputRoute(device: loopback, nextHop: src, source: src, type: .local, route: nil)
+        }
+        guard let res = fib.lookup(dst, oif: oif) else {
+            kernel.trace(self, oif, .route, "no route to \(dst) (\(DropReason.ipOutNoRoutes.rawValue))")
+            throw KernelError(.ENETUNREACH)
+        }
+        let r = res.route
+        switch r.type {
+        case .unreachable: throw KernelError(.EHOSTUNREACH)
+        case .prohibit: throw KernelError(.EACCES)
+        case .blackhole: throw KernelError(.EINVAL)
+        case .throwRoute: throw KernelError(.ENETUNREACH)
+        default: break
+        }
+        if r.type == .local {
+            let src = source ?? r.preferredSource ?? dst
+            return OutputRoute(device: loopback, nextHop: dst, source: src, type: .local, route: r)
+        }
+        guard let dev = r.device else { throw KernelError(.ENETUNREACH) }
+        let src = source ?? r.preferredSource
+            ?? selectSourceAddress(dev: dev, dst: r.gateway ?? dst, scope: r.gateway == nil ? .link : .universe)
+            ?? .any
+        return OutputRoute(device: dev, nextHop: r.gateway ?? dst, source: src, type: r.type, route: r)
+    }
+
+    /// Builds the IP header in front of `payload` (leaving room for the link header) and sends
+    /// it: Kernel: ip_local_out() -> __ip_local_out() (LOCAL_OUT) -> ip_output().
+    func ipSendLocal(_ header: IPv4Header, payload: [UInt8], route: OutputRoute) {
+        var h = header
+        let link = EthernetHeader.length
+        var bytes = [UInt8](repeating: 0, count: link + h.headerLength + payload.count)
+        h.emit(into: &bytes, at: link)
+        let start = link + h.headerLength
+        for (i, b) in payload.enumerated() { bytes[start + i] = b }
+        var p = Packet(bytes: bytes, network: link)
+        guard netfilterHook(.localOut, &p, inDevice: nil, outDevice: route.device) == .accept else { return }
+        ipOutput(p, route: route)
+    }
+
+    /// Kernel: ip_output() -> POSTROUTING -> ip_finish_output() -> ip_finish_output2().
+    func ipOutput(_ p: Packet, route: OutputRoute) {
+        var p = p
+        guard netfilterHook(.postRouting, &p, inDevice: nil, outDevice: route.device) == .accept else { return }
+        let dev = route.device
+        let ipLen = p.bytes.count - p.network
+        if ipLen > dev.mtu {
+            kernel.trace(self, dev, .drop, "packet of \(ipLen) bytes exceeds mtu \(dev.mtu)")
+            return
+        }
+        neighbours.output(p, nextHop: route.nextHop, dev: dev)
+    }
+
+    /// Kernel: ip_select_ident(): a connected socket counts its own IDs; a DF packet of a
+    /// socket in PMTU mode "do" gets 0; everything else draws from the hashed counters.
+    func selectIdent(_ h: IPv4Header, connectedSocketID: UInt16? = nil, pmtuDo: Bool = false) -> UInt16 {
+        if let c = connectedSocketID { return c }
+        if h.dontFragment && pmtuDo { return 0 }
+        return ipIdents.next(source: h.source, destination: h.destination, proto: h.proto, jiffies: machine.jiffiesNow)
+    }
+}

@@ -1,0 +1,257 @@
+// Route: net/ipv4/fib_frontend.c, fib_trie.c, fib_semantics.c. The FIB of one namespace: the
+// local and main tables, looked up as the default policy rules do (local, then main, then
+// default), longest prefix first, then lowest metric.
+// Guarantees: the routes `ip addr add` and device up/down create and remove are exactly the
+// kernel's (fib_add_ifaddr / fib_del_ifaddr / fib_sync_down_dev); lookups never depend on
+// insertion into a hash.
+// Leaves out: policy rules beyond the defaults, multipath, route caching, IPv6.
+
+import SimCore
+import Wire
+
+/// Kernel: RTN_* route types.
+public enum RouteType: String, Sendable {
+    case unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit
+    case throwRoute = "throw"
+}
+
+/// Kernel: RT_SCOPE_*.
+public enum RouteScope: UInt8, Sendable, Comparable {
+    case universe = 0, site = 200, link = 253, host = 254, nowhere = 255
+    /// The word iproute2 prints ("global" for universe).
+    public var name: String {
+        switch self {
+        case .universe: return "global"
+        case .site: return "site"
+        case .link: return "link"
+        case .host: return "host"
+        case .nowhere: return "nowhere"
+        }
+    }
+    public static func < (a: RouteScope, b: RouteScope) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Kernel: RTPROT_*.
+public enum RouteProtocol: UInt8, Sendable {
+    case unspec = 0, redirect = 1, kernel = 2, boot = 3, staticRoute = 4, dhcp = 16
+    public var name: String {
+        switch self {
+        case .unspec: return "unspec"
+        case .redirect: return "redirect"
+        case .kernel: return "kernel"
+        case .boot: return "boot"
+        case .staticRoute: return "static"
+        case .dhcp: return "dhcp"
+        }
+    }
+}
+
+public enum RouteTable {
+    public static let local: UInt32 = 255
+    public static let main: UInt32 = 254
+    public static let defaultTable: UInt32 = 253
+}
+
+public struct Route {
+    public var table: UInt32 = RouteTable.main
+    public var type: RouteType = .unicast
+    /// Destination with host bits cleared.
+    public var destination: IPv4Prefix
+    public var gateway: IPv4Address?
+    public var device: NetDevice?
+    public var scope: RouteScope = .universe
+    public var proto: RouteProtocol = .boot
+    public var preferredSource: IPv4Address?
+    public var metric: UInt32 = 0
+    public var onlink = false
+
+    public init(destination: IPv4Prefix, device: NetDevice?) {
+        self.destination = destination.masked
+        self.device = device
+    }
+
+    /// Kernel: RTNH_F_LINKDOWN: the nexthop's device has no carrier.
+    public var isLinkDown: Bool {
+        guard let d = device, type == .unicast || type == .broadcast else { return false }
+        return !d.carrier
+    }
+}
+
+/// What a lookup found (Kernel: struct fib_result).
+public struct FibResult {
+    public let route: Route
+    public var type: RouteType { route.type }
+    public var device: NetDevice? { route.device }
+}
+
+public final class FIB {
+    unowned var namespace: NetNamespace!
+    /// Routes per table, in the order they were added.
+    public private(set) var tables: [(id: UInt32, routes: [Route])] = [(RouteTable.local, []), (RouteTable.main, [])]
+
+    public func routes(in table: UInt32) -> [Route] { tables.first { $0.id == table }?.routes ?? [] }
+
+    private func withTable(_ id: UInt32, _ body: (inout [Route]) -> Void) {
+        if let i = tables.firstIndex(where: { $0.id == id }) {
+            body(&tables[i].routes)
+        } else {
+            var r: [Route] = []
+            body(&r)
+            tables.append((id, r))
+        }
+    }
+
+    private static func sameKey(_ a: Route, _ b: Route) -> Bool {
+        a.destination == b.destination && a.metric == b.metric && a.table == b.table && a.type == b.type
+            && a.device === b.device && a.gateway == b.gateway
+    }
+
+    /// Adds a route; EEXIST when the same destination, metric (and TOS) exists, as
+    /// fib_table_insert() answers NLM_F_EXCL. `replace` swaps it instead.
+    public func add(_ r: Route, replace: Bool = false, append: Bool = false) throws {
+        var err: KernelError?
+        withTable(r.table) { routes in
+            if let i = routes.firstIndex(where: { $0.destination == r.destination && $0.metric == r.metric }) {
+                if replace { routes[i] = r; return }
+                if !append || FIB.sameKey(routes[i], r) { err = KernelError(.EEXIST); return }
+            }
+            routes.append(r)
+        }
+        if let err { throw err }
+        namespace.kernel.trace(namespace, r.device, .route, "add \(r.destination) table \(r.table)")
+    }
+
+    /// Deletes the first route matching the given fields (nil fields match anything).
+    public func delete(destination: IPv4Prefix, table: UInt32 = RouteTable.main, device: NetDevice? = nil,
+                       gateway: IPv4Address? = nil, metric: UInt32? = nil, type: RouteType? = nil) throws {
+        var found = false
+        withTable(table) { routes in
+            if let i = routes.firstIndex(where: { r in
+                r.destination == destination.masked && (device == nil || r.device === device)
+                    && (gateway == nil || r.gateway == gateway) && (metric == nil || r.metric == metric)
+                    && (type == nil || r.type == type)
+            }) {
+                routes.remove(at: i)
+                found = true
+            }
+        }
+        if !found { throw KernelError(.ESRCH) }
+    }
+
+    func removeAll(where pred: (Route) -> Bool) {
+        for i in tables.indices { tables[i].routes.removeAll(where: pred) }
+    }
+
+    // MARK: - Lookup
+
+    /// Kernel: fib_lookup() with the default rules: local, main, default.
+    public func lookup(_ dst: IPv4Address, oif: NetDevice? = nil) -> FibResult? {
+        for id in [RouteTable.local, RouteTable.main, RouteTable.defaultTable] {
+            if let r = lookup(dst, table: id, oif: oif) { return FibResult(route: r) }
+        }
+        return nil
+    }
+
+    /// Kernel: fib_table_lookup(): longest prefix, then lowest metric, skipping dead nexthops.
+    func lookup(_ dst: IPv4Address, table id: UInt32, oif: NetDevice?) -> Route? {
+        guard let t = tables.first(where: { $0.id == id }) else { return nil }
+        var best: Route?
+        for r in t.routes where r.destination.contains(dst) {
+            if let o = oif, let d = r.device, d !== o, r.type != .local { continue }
+            if let b = best {
+                if r.destination.length > b.destination.length
+                    || (r.destination.length == b.destination.length && r.metric < b.metric) {
+                    best = r
+                }
+            } else {
+                best = r
+            }
+        }
+        return best
+    }
+
+    // MARK: - Routes that follow addresses and devices
+
+    /// Kernel: fib_add_ifaddr().
+    func addInterfaceAddress(_ ifa: InetAddress, on dev: NetDevice) {
+        let prim = dev.addresses.first { !$0.secondary && $0.prefix.contains(ifa.local) }?.local ?? ifa.local
+        var local = Route(destination: IPv4Prefix(address: ifa.local, length: 32), device: dev)
+        local.table = RouteTable.local
+        local.type = .local
+        local.scope = .host
+        local.proto = .kernel
+        local.preferredSource = prim
+        addKernelRoute(local)
+        guard dev.adminUp else { return }
+        if let b = ifa.broadcast, b != .broadcast {
+            addKernelRoute(broadcastRoute(b, dev: dev, src: prim))
+        }
+        let prefix = ifa.prefix.masked
+        if !prefix.address.isZero && !ifa.secondary && (prefix.address != ifa.local || ifa.prefixLength < 32) {
+            var net = Route(destination: prefix, device: dev)
+            net.type = dev.isLoopback ? .local : .unicast
+            net.table = dev.isLoopback ? RouteTable.local : RouteTable.main
+            net.scope = dev.isLoopback ? .host : .link
+            net.proto = .kernel
+            net.preferredSource = prim
+            addKernelRoute(net)
+            if ifa.prefixLength < 31 {
+                addKernelRoute(broadcastRoute(ifa.prefix.broadcast, dev: dev, src: prim))
+            }
+        }
+    }
+
+    private func broadcastRoute(_ b: IPv4Address, dev: NetDevice, src: IPv4Address) -> Route {
+        var r = Route(destination: IPv4Prefix(address: b, length: 32), device: dev)
+        r.table = RouteTable.local
+        r.type = .broadcast
+        r.scope = .link
+        r.proto = .kernel
+        r.preferredSource = src
+        return r
+    }
+
+    private func addKernelRoute(_ r: Route) {
+        withTable(r.table) { routes in
+            if routes.contains(where: { $0.destination == r.destination && $0.type == r.type && $0.device === r.device && $0.metric == r.metric }) { return }
+            routes.append(r)
+        }
+    }
+
+    /// Kernel: fib_del_ifaddr(): the address's routes go, unless another address still needs them.
+    func removeInterfaceAddress(_ ifa: InetAddress, from dev: NetDevice) {
+        let others = namespace.devices.flatMap { $0.addresses }
+        removeAll { r in
+            guard r.device === dev, r.proto == .kernel else { return false }
+            if r.type == .local && r.destination.length == 32 && r.destination.address == ifa.local {
+                return !others.contains { $0.local == ifa.local }
+            }
+            if r.type == .broadcast {
+                let stillUsed = dev.addresses.contains { a in
+                    a.broadcast == r.destination.address || (a.prefixLength < 31 && a.prefix.broadcast == r.destination.address)
+                }
+                return !stillUsed
+            }
+            if r.destination == ifa.prefix.masked && !ifa.secondary {
+                return !dev.addresses.contains { !$0.secondary && $0.prefix.masked == ifa.prefix.masked }
+            }
+            return false
+        }
+    }
+
+    /// Kernel: NETDEV_UP: every address's routes are (re)installed.
+    func deviceUp(_ dev: NetDevice) {
+        for a in dev.addresses { addInterfaceAddress(a, on: dev) }
+    }
+
+    /// Kernel: fib_disable_ip() on NETDEV_DOWN: routes through the device die; the local
+    /// routes of its addresses stay (an address on a down device is still local).
+    func deviceDown(_ dev: NetDevice) {
+        removeAll { r in r.device === dev && !(r.table == RouteTable.local && r.type == .local && r.proto == .kernel) }
+    }
+
+    /// Kernel: NETDEV_UNREGISTER: everything through the device goes.
+    func deviceGone(_ dev: NetDevice) {
+        removeAll { $0.device === dev }
+    }
+}
