@@ -18,7 +18,9 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
         guard parts.count == 6 else { return nil }
         var v: UInt64 = 0
         for p in parts {
-            guard (1...2).contains(p.count), let b = UInt8(p, radix: 16) else { return nil }
+            // UInt8(_:radix:) alone would also take a sign ("+f", "-0"); ether_aton takes hex digits only.
+            guard (1...2).contains(p.count), p.allSatisfy({ $0.isASCII && $0.isHexDigit }),
+                  let b = UInt8(p, radix: 16) else { return nil }
             v = v << 8 | UInt64(b)
         }
         raw = v

@@ -46,6 +46,7 @@ public struct ICMPv4Packet: Equatable, Sendable {
     public static func parse(_ b: [UInt8], at o: Int = 0, end: Int? = nil) throws -> (packet: ICMPv4Packet, checksumOK: Bool) {
         let e = end ?? b.count
         guard e - o >= headerLength else { throw WireError("icmp: truncated header") }
+        guard e <= b.count else { throw WireError("icmp: truncated message (\(b.count - o) of \(e - o) bytes)") }
         var p = ICMPv4Packet(type: ICMPv4Type(rawValue: b[o]), code: b[o + 1], rest: b.u32(at: o + 4),
                              payload: Array(b[(o + headerLength)..<e]))
         p.checksum = b.u16(at: o + 2)
