@@ -17,8 +17,9 @@ enum Brctl {
         let needs: [String: Int] = ["addbr": 1, "delbr": 1, "addif": 2, "delif": 2, "showmacs": 1, "showstp": 1,
                                     "setageing": 2, "stp": 2, "hairpin": 3]
         if let n = needs[cmd], rest.count < n {
+            // brctl.c: the command's own line of the usage table, "Usage: brctl NAME HELP".
             ctx.out.stdout("Incorrect number of arguments for command\n")
-            ctx.out.stdout(usage)
+            ctx.out.stdout("Usage: brctl \(cmd) \(help(for: cmd) ?? "")\n")
             return .finished(1)
         }
         switch cmd {
@@ -34,7 +35,9 @@ enum Brctl {
             }
         case "delbr":
             let name = rest[0]
-            guard let br = bridge(name) else { return fail("bridge \(name) doesn't exist; can't delete it") }
+            guard let dev = ns.device(named: name) else { return fail("bridge \(name) doesn't exist; can't delete it") }
+            // SIOCBRDELBR on a device that is not a bridge: EPERM.
+            guard let br = dev as? BridgeDevice else { return fail("can't delete bridge \(name): Operation not permitted") }
             if br.adminUp { return fail("bridge \(name) is still up; can't delete it") }
             try? ns.apply(.bridgeDelete(name: name))
         case "addif", "delif":
@@ -49,7 +52,7 @@ enum Brctl {
                     do {
                         try ns.apply(.bridgeAddPort(bridge: br, port: dev))
                     } catch let e as KernelError {
-                        if e.errno == .ELOOP { return fail("device \(port) is a bridge device itself; can't enslave a bridge device to a bridge device.") }
+                        if e.errno == .ELOOP { return fail("device \(port) is a bridge device itself; can't add a bridge device to a bridge device.") }
                         return fail("can't add \(port) to bridge \(brName): \(e.errno.message)")
                     } catch {
                         return fail("\(error)")
@@ -64,7 +67,8 @@ enum Brctl {
             if !rest.isEmpty {
                 var picked: [BridgeDevice] = []
                 for n in rest {
-                    guard let b = bridge(n) else { return fail("bridge \(n) does not exist!") }
+                    guard let d = ns.device(named: n) else { return fail("bridge \(n) does not exist!") }
+                    guard let b = d as? BridgeDevice else { return fail("device \(n) is not a bridge!") }
                     picked.append(b)
                 }
                 bridges = picked
@@ -87,6 +91,10 @@ enum Brctl {
                 let timer = CFormat.padLeft(String(age / 100), 4) + "." + (age % 100 < 10 ? "0" : "") + String(age % 100)
                 ctx.println(CFormat.padLeft(String(p.portNumber), 3) + "\t\(e.mac)\t\(e.isLocal ? "yes" : "no")\t\t\(timer)")
             }
+        case "showstp":
+            // Only the failure is modelled: the STP timers are not.
+            guard bridge(rest[0]) != nil else { return fail("bridge \(rest[0]) does not exist!") }
+            return fail("brctl showstp: not modelled by swnetsim")
         case "setageing":
             guard let br = bridge(rest[0]) else { return fail("bridge \(rest[0]) does not exist!") }
             guard let t = Double(rest[1]), t >= 0 else { return fail("bad ageing time value") }
@@ -106,6 +114,15 @@ enum Brctl {
             return .finished(1)
         }
         return .finished(0)
+    }
+
+    /// The help text of one command as the usage table has it ("<bridge>\t\tadd bridge").
+    static func help(for cmd: String) -> String? {
+        for line in usage.split(separator: "\n") where line.hasPrefix("\t") {
+            let fields = line.dropFirst().split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            if fields.count == 2, String(fields[0].filter { $0 != " " }) == cmd { return String(fields[1]) }
+        }
+        return nil
     }
 
     static let usage = """

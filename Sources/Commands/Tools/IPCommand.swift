@@ -159,7 +159,7 @@ enum IPCommand {
 
 enum IPLink {
     static func run(_ args: [String], _ ctx: ToolContext, _ opts: IPOptions) throws -> ShellOutcome {
-        guard let cmd = args.first else { return show([], ctx, opts) }
+        guard let cmd = args.first else { return try showChecked([], ctx, opts) }
         let rest = Array(args.dropFirst())
         if IPCommand.matches(cmd, "add") { return try add(rest, ctx) }
         if IPCommand.matches(cmd, "set") || IPCommand.matches(cmd, "change") { return try set(rest, ctx) }
@@ -277,6 +277,14 @@ enum IPLink {
         let dev = try IPCommand.device(name, ctx)
         if p.change.namespace != nil && dev.isLoopback {
             throw ToolFailure(message: "Error: The interface netns is immutable.", status: 2)
+        }
+        if p.type == "bridge", dev is BridgeDevice {
+            var opts = p.typeArgs.makeIterator()
+            while let o = opts.next() {
+                // This kernel is built without CONFIG_BRIDGE_VLAN_FILTERING: br_changelink()
+                // answers EOPNOTSUPP to vlan_filtering 1. Other bridge options are not modelled.
+                if o == "vlan_filtering", let v = opts.next(), v != "0" { throw KernelError(.ENOTSUP) }
+            }
         }
         if let ns = p.change.namespace, ns !== ctx.namespace, ns.device(named: p.change.name ?? dev.name) != nil {
             throw ToolFailure(message: "Error: An interface with the same name exists in the target netns.", status: 2)
@@ -460,11 +468,13 @@ enum IPAddress {
     static func show(_ args: [String], _ ctx: ToolContext, _ opts: IPOptions) throws -> ShellOutcome {
         var devName: String?
         var up = false
+        var label: String?
         var it = args.makeIterator()
         while let a = it.next() {
             switch a {
             case "dev": devName = try IPCommand.next(&it)
             case "up": up = true
+            case "label": label = try IPCommand.next(&it)
             default:
                 if devName != nil { throw IPCommand.duparg2("dev", a) }
                 devName = a
@@ -476,8 +486,18 @@ enum IPAddress {
         for d in ctx.namespace.devices {
             if let n = devName, d.name != n { continue }
             if up && !d.adminUp { continue }
+            // `label PATTERN` (fnmatch) selects addresses and leaves out the link lines.
+            let addresses = d.addresses.filter { a in label.map { IPFormat.fnmatch($0, a.label) } ?? true }
             if opts.brief {
-                ctx.println(IPFormat.brief(d) + d.addresses.map { "\($0.local)/\($0.prefixLength) " }.joined())
+                ctx.println(IPFormat.brief(d) + addresses.map { "\($0.local)/\($0.prefixLength) " }.joined())
+                continue
+            }
+            if label != nil {
+                for a in addresses {
+                    let l = IPFormat.addressLines(a)
+                    if opts.oneline { ctx.println("\(d.ifindex): \(d.name)" + l[0] + "\\" + l[1]) }
+                    else { l.forEach(ctx.println) }
+                }
                 continue
             }
             if opts.oneline {

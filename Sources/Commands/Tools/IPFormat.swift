@@ -59,6 +59,20 @@ enum IPFormat {
         CFormat.padRight(nameWithLink(dev), 16) + " " + CFormat.padRight(dev.operState.rawValue, 14) + " "
     }
 
+    /// fnmatch(3) without flags, for `label PATTERN`: `*`, `?` and literal characters.
+    static func fnmatch(_ pattern: String, _ s: String) -> Bool {
+        let p = Array(pattern), t = Array(s)
+        func match(_ i: Int, _ j: Int) -> Bool {
+            if i == p.count { return j == t.count }
+            switch p[i] {
+            case "*": return (j...t.count).contains { match(i + 1, $0) }
+            case "?": return j < t.count && match(i + 1, j + 1)
+            default: return j < t.count && p[i] == t[j] && match(i + 1, j + 1)
+            }
+        }
+        return match(0, 0)
+    }
+
     static func neighbourLine(_ n: Neighbour, showDevice: Bool) -> String {
         var s = "\(n.address) "
         if showDevice { s += "dev \(n.device.name) " }
