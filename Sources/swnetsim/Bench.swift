@@ -10,6 +10,6 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let ns = sizes.split(separator: ",").compactMap { Int($0) }
-        for line in Benchmark.bridgePing(sizes: ns) { print(line) }
+        for line in try Benchmark.report(sizes: ns) { print(line) }
     }
 }

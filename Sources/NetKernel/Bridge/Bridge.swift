@@ -24,8 +24,8 @@ public enum BridgePortState: Int, Sendable {
 
 /// Kernel: struct net_bridge_port.
 public final class BridgePort {
-    public unowned let bridge: BridgeDevice
-    public unowned let device: NetDevice
+    public unowned(unsafe) let bridge: BridgeDevice
+    public unowned(unsafe) let device: NetDevice
     public let portNumber: Int
     public internal(set) var state: BridgePortState = .disabled
     public var learning = true
@@ -43,8 +43,13 @@ public final class BridgePort {
 }
 
 public final class BridgeDevice: NetDevice {
-    /// Ports in the order the kernel walks br->port_list (newest first).
+    /// Ports in the order they joined. The kernel walks br->port_list newest first (each new
+    /// port goes to its head), so flooding walks this array backwards.
     public private(set) var ports: [BridgePort] = []
+    private var portIndex: [ObjectIdentifier: BridgePort] = [:]
+    private var usedPortNumbers = Set<Int>()
+    /// Ports in the forwarding state (the bridge has carrier while this is non-zero).
+    private var livePorts = 0
     public let fdb = FDB()
     public var ageingTime = SimTime.seconds(300)
     public var forwardDelay = SimTime.seconds(15)
@@ -76,7 +81,7 @@ public final class BridgeDevice: NetDevice {
     /// Ports in port-number order, as brctl show lists interfaces (by name, actually; see Commands).
     public var portsByNumber: [BridgePort] { ports.sorted { $0.portNumber < $1.portNumber } }
 
-    public func port(for dev: NetDevice) -> BridgePort? { ports.first { $0.device === dev } }
+    public func port(for dev: NetDevice) -> BridgePort? { portIndex[ObjectIdentifier(dev)] }
 
     /// "8000.1a7e90602be0": priority and MAC, as brctl prints the bridge id.
     public var bridgeID: String {
@@ -95,33 +100,39 @@ public final class BridgeDevice: NetDevice {
         if dev is BridgeDevice { throw KernelError(.ELOOP) }
         if dev.master != nil { throw KernelError(.EBUSY) }
         if dev === self { throw KernelError(.ELOOP) }
+        // Kernel: find_portno(): the lowest free number.
         var n = 1
-        while ports.contains(where: { $0.portNumber == n }) { n += 1 }
+        while usedPortNumbers.contains(n) { n += 1 }
         let p = BridgePort(bridge: self, device: dev, portNumber: n, stamp: portStamp)
         portStamp += 1
         hadPorts = true
-        ports.insert(p, at: 0)
+        ports.append(p)
+        portIndex[ObjectIdentifier(dev)] = p
+        usedPortNumbers.insert(n)
         dev.master = self
         dev.promiscuity += 1
-        dev.rxHandler = { [unowned self, unowned p] packet in self.handleFrame(p, &packet) }
+        dev.rxHandler = { [unowned(unsafe) self, unowned(unsafe) p] packet in self.handleFrame(p, &packet) }
         fdb.insert(dev.mac, port: p, isLocal: true, isStatic: true, now: namespace.machine.jiffiesNow)
-        recalculateBridgeID()
-        adjustMTU()
-        portStateSelection()
+        if addrAssignType != .set && (ports.count == 1 || dev.mac < mac) { recalculateBridgeID() }
+        if !mtuSetExplicitly && (ports.count == 1 || dev.mtu < mtu) { mtu = dev.mtu }
+        updatePortState(p)
+        updateCarrier()
         namespace.kernel.trace(namespace, self, .fdbLearn, "port \(dev.name) added as port \(n)")
     }
 
     /// Kernel: br_del_if() / del_nbp().
     func removePort(_ dev: NetDevice) {
-        guard let i = ports.firstIndex(where: { $0.device === dev }) else { return }
-        let p = ports.remove(at: i)
+        guard let p = portIndex.removeValue(forKey: ObjectIdentifier(dev)) else { return }
+        ports.removeAll { $0 === p }
+        usedPortNumbers.remove(p.portNumber)
+        if p.state == .forwarding { livePorts -= 1 }
         dev.master = nil
         dev.rxHandler = nil
         dev.promiscuity -= 1
         fdb.removeAll { $0.port === p }
         recalculateBridgeID()
         adjustMTU()
-        portStateSelection()
+        updateCarrier()
     }
 
     /// Kernel: br_stp_recalculate_bridge_id(): the lowest port MAC, unless set by the user.
@@ -151,26 +162,38 @@ public final class BridgeDevice: NetDevice {
 
     // MARK: - Port states and carrier (br_port_carrier_check, br_port_state_selection)
 
-    func portCarrierChanged(_ dev: NetDevice) { portStateSelection() }
-    func portStateChanged(_ dev: NetDevice) { portStateSelection() }
+    func portCarrierChanged(_ dev: NetDevice) { portStateChanged(dev) }
 
-    /// With STP off: a port forwards when the bridge is up and its device is running.
-    func portStateSelection() {
-        var live = 0
-        for p in ports {
-            let enabled = adminUp && p.device.isRunning
-            let newState: BridgePortState = enabled ? .forwarding : .disabled
-            if p.state != newState {
-                p.state = newState
-                namespace.kernel.trace(namespace, self, .flood, "port \(p.device.name) entered \(newState.name) state")
-                if newState == .disabled {
-                    // Kernel: br_stp_disable_port() flushes what was learned on the port.
-                    fdb.removeAll { $0.port === p && !$0.isPermanent }
-                }
-            }
-            if p.state == .forwarding { live += 1 }
+    func portStateChanged(_ dev: NetDevice) {
+        guard let p = port(for: dev) else { return }
+        updatePortState(p)
+        updateCarrier()
+    }
+
+    /// With STP off a port forwards as soon as the bridge is up and the port's device is
+    /// running, and is disabled otherwise (br_port_carrier_check / br_stp_enable_port).
+    private func updatePortState(_ p: BridgePort) {
+        let newState: BridgePortState = adminUp && p.device.isRunning ? .forwarding : .disabled
+        guard p.state != newState else { return }
+        if p.state == .forwarding { livePorts -= 1 }
+        if newState == .forwarding { livePorts += 1 }
+        p.state = newState
+        namespace.kernel.trace(namespace, self, .flood, "port \(p.device.name) entered \(newState.name) state")
+        if newState == .disabled {
+            // Kernel: br_stp_disable_port() flushes what was learned on the port.
+            fdb.removeAll { $0.port === p && !$0.isPermanent }
         }
-        if hadPorts { setCarrier(live > 0) }
+    }
+
+    /// Kernel: br_port_state_selection(): carrier while some port forwards.
+    private func updateCarrier() {
+        if hadPorts { setCarrier(livePorts > 0) }
+    }
+
+    /// Re-evaluates every port (the bridge itself went up or down).
+    func portStateSelection() {
+        for p in ports { updatePortState(p) }
+        updateCarrier()
     }
 
     public override func didOpen() {
@@ -184,6 +207,7 @@ public final class BridgeDevice: NetDevice {
     }
 
     public override func willUnregister() {
+        if let t = gcTimer { namespace.clock.cancel(t); gcTimer = nil }
         for p in ports { removePort(p.device) }
     }
 
@@ -192,9 +216,7 @@ public final class BridgeDevice: NetDevice {
     func scheduleGC(after delay: SimTime) {
         if let t = gcTimer { namespace.clock.cancel(t) }
         let m = namespace.machine
-        gcTimer = m.addTimer(expires: m.jiffiesNow + m.toJiffies(delay)) { [weak self] in
-            self?.runGC()
-        }
+        gcTimer = m.addTimer(expires: m.jiffiesNow + m.toJiffies(delay)) { [self] in runGC() }
     }
 
     /// Kernel: br_fdb_cleanup(): drops expired dynamic entries and re-arms for the next expiry.
@@ -214,7 +236,7 @@ public final class BridgeDevice: NetDevice {
             }
         }
         let delayJ = max(next - now, m.kernel.config.hz / 10)
-        gcTimer = m.addTimer(expires: now + delayJ) { [weak self] in self?.runGC() }
+        gcTimer = m.addTimer(expires: now + delayJ) { [self] in runGC() }
     }
 
     // MARK: - Transmit from the host stack (br_dev_xmit)

@@ -24,9 +24,9 @@ extension BridgeDevice {
         namespace.devQueueXmit(port.device, q)
     }
 
-    /// Kernel: br_flood().
+    /// Kernel: br_flood(): walks br->port_list, newest port first.
     func flood(_ p: Packet, from ingress: BridgePort?, localOrigin: Bool) {
-        for port in ports where port.flood && shouldDeliver(to: port, from: ingress) {
+        for port in ports.reversed() where port.flood && shouldDeliver(to: port, from: ingress) {
             var q = p
             q.hops += 1
             namespace.devQueueXmit(port.device, q)

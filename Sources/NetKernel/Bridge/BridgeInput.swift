@@ -74,7 +74,6 @@ extension BridgeDevice {
         ns.deliverToTaps(self, q.bytes, .incoming)
         stats.rxPackets += 1
         stats.rxBytes += q.bytes.count
-        q.inputDevice = self
         ns.deliverUp(self, q)
     }
 }

@@ -11,7 +11,7 @@ import Wire
 public final class FDBEntry {
     public let mac: MACAddress
     /// The port the address lives behind; nil for the bridge device's own address.
-    public internal(set) weak var port: BridgePort?
+    public internal(set) var port: BridgePort?
     /// Local entries belong to the bridge or a port (frames to them go up the stack).
     public let isLocal: Bool
     /// Static entries were added by the user and never age.
@@ -57,7 +57,8 @@ public final class FDB {
     func remove(_ mac: MACAddress) { table[mac] = nil }
 
     func removeAll(where pred: (FDBEntry) -> Bool) {
-        for e in entries where pred(e) { table[e.mac] = nil }
+        let doomed = table.values.filter(pred)
+        for e in doomed { table[e.mac] = nil }
     }
 
     /// Invariant for tests: every entry is keyed by its own MAC, and a dynamic entry has a port.

@@ -15,7 +15,7 @@ extension NetNamespace {
             return
         }
         var p = p
-        p.inputDevice = dev
+        kernel.framesDelivered += 1
         dev.stats.rxPackets += 1
         dev.stats.rxBytes += p.bytes.count
         deliverToTaps(dev, p.bytes, .incoming)

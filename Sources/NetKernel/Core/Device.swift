@@ -76,9 +76,10 @@ open class NetDevice {
     /// `ip link` shows.
     public internal(set) var userPromisc = false
     public internal(set) var txQueueLen = 1000
-    public unowned internal(set) var namespace: NetNamespace
+    public unowned(unsafe) internal(set) var namespace: NetNamespace
     public internal(set) var addresses: [InetAddress] = []
-    public internal(set) weak var master: BridgeDevice?
+    /// The bridge this device is a port of (cleared when it leaves).
+    public internal(set) var master: BridgeDevice?
     public internal(set) var stats = DeviceStats()
     var rxHandler: ((inout Packet) -> RxHandlerResult)?
     var taps: [PacketTap] = []
@@ -141,6 +142,9 @@ open class NetDevice {
     }
 
     public var isRunning: Bool { adminUp && carrier }
+
+    /// Still registered in a namespace (not deleted or between namespaces).
+    public internal(set) var isRegistered = false
 
     /// The operstate `ip link` shows: DOWN while administratively down, otherwise what
     /// linkwatch computed at the last carrier change (UNKNOWN if there never was one).

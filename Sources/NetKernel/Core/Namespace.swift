@@ -8,7 +8,7 @@ import SimCore
 import Wire
 
 public final class NetNamespace {
-    public unowned let machine: Machine
+    public unowned(unsafe) let machine: Machine
     /// The `ip netns` name; nil for the machine's initial namespace.
     public internal(set) var name: String?
     let serial: Int
@@ -23,6 +23,8 @@ public final class NetNamespace {
     public var ipv4 = IPv4NetConfig()
     /// Kernel: net->netns_ids: ids this namespace uses for others, in allocation order.
     public private(set) var peerIDs: [(namespace: NetNamespace, id: Int)] = []
+    private var peerIDIndex: [ObjectIdentifier: Int] = [:]
+    private var usedPeerIDs = Set<Int>()
     var rawSockets: [RawSocket] = []
     var ipIdents: IPIdentGenerator
     public private(set) var loopback: LoopbackDevice!
@@ -68,14 +70,19 @@ public final class NetNamespace {
         }
         dev.ifindex = idx
         dev.namespace = self
+        dev.isRegistered = true
         byName[dev.name] = dev
         byIndex[idx] = dev
-        let pos = devices.firstIndex { $0.ifindex > idx } ?? devices.count
-        devices.insert(dev, at: pos)
+        if let last = devices.last, last.ifindex > idx {
+            devices.insert(dev, at: devices.firstIndex { $0.ifindex > idx }!)
+        } else {
+            devices.append(dev)
+        }
     }
 
     /// Removes a device from this namespace's lists (it may be re-registered elsewhere).
     func unlink(_ dev: NetDevice) {
+        dev.isRegistered = false
         byName[dev.name] = nil
         byIndex[dev.ifindex] = nil
         devices.removeAll { $0 === dev }
@@ -90,15 +97,23 @@ public final class NetNamespace {
     /// Kernel: peernet2id_alloc(): the id this namespace uses for `other`, allocated on first use.
     @discardableResult
     public func peerID(for other: NetNamespace) -> Int {
-        if let e = peerIDs.first(where: { $0.namespace === other }) { return e.id }
+        if let id = peerIDIndex[ObjectIdentifier(other)] { return id }
+        // Kernel: alloc_netid() takes the lowest free id.
         var id = 0
-        while peerIDs.contains(where: { $0.id == id }) { id += 1 }
+        while usedPeerIDs.contains(id) { id += 1 }
         peerIDs.append((other, id))
+        peerIDIndex[ObjectIdentifier(other)] = id
+        usedPeerIDs.insert(id)
         return id
     }
 
-    public func existingPeerID(for other: NetNamespace) -> Int? {
-        peerIDs.first { $0.namespace === other }?.id
+    public func existingPeerID(for other: NetNamespace) -> Int? { peerIDIndex[ObjectIdentifier(other)] }
+
+    /// Kernel: unhash_nsid(): a dying namespace's id is released everywhere.
+    func releasePeerID(for other: NetNamespace) {
+        guard let id = peerIDIndex.removeValue(forKey: ObjectIdentifier(other)) else { return }
+        usedPeerIDs.remove(id)
+        peerIDs.removeAll { $0.namespace === other }
     }
 
     // MARK: - State changes every layer reacts to (the netdev notifier chain)
@@ -142,6 +157,7 @@ public final class NetNamespace {
         fib.deviceGone(dev)
         neighbours.flush(device: dev)
         unlink(dev)
+        machine.retired.append(dev)
     }
 }
 

@@ -75,7 +75,7 @@ public struct NeighbourParms {
 
 public final class Neighbour {
     public let address: IPv4Address
-    public unowned let device: NetDevice
+    public unowned(unsafe) let device: NetDevice
     public internal(set) var lladdr: MACAddress?
     public internal(set) var state: NUDState = .none
     public internal(set) var isRouter = false
@@ -110,20 +110,21 @@ public struct NeighbourUpdateFlags: OptionSet, Sendable {
 }
 
 public final class NeighbourTable {
+    /// ifindex and address in one word: cheap to hash on every received ARP.
     private struct Key: Hashable {
-        let device: ObjectIdentifier
-        let address: IPv4Address
+        let raw: UInt64
+        init(_ dev: NetDevice, _ a: IPv4Address) { raw = UInt64(UInt32(truncatingIfNeeded: dev.ifindex)) << 32 | UInt64(a.raw) }
     }
     private var table: [Key: Neighbour] = [:]
     private var nextStamp = 0
-    unowned var namespace: NetNamespace!
+    unowned(unsafe) var namespace: NetNamespace!
 
     /// Entries in creation order.
     public var entries: [Neighbour] { table.values.sorted { $0.stamp < $1.stamp } }
     public var count: Int { table.count }
 
     public func lookup(_ a: IPv4Address, _ dev: NetDevice) -> Neighbour? {
-        table[Key(device: ObjectIdentifier(dev), address: a)]
+        table.isEmpty ? nil : table[Key(dev, a)]
     }
 
     /// Kernel: __neigh_create() + arp_constructor(): loopback and NOARP devices and broadcast or
@@ -143,14 +144,14 @@ public final class NeighbourTable {
             n.state = .noARP
             n.lladdr = MACAddress(raw: 0x0100_5e00_0000 | UInt64(a.raw & 0x7f_ffff))
         }
-        table[Key(device: ObjectIdentifier(dev), address: a)] = n
+        table[Key(dev, a)] = n
         return n
     }
 
     func remove(_ n: Neighbour) {
         if let t = n.timer { namespace.clock.cancel(t) }
         n.timer = nil
-        table[Key(device: ObjectIdentifier(n.device), address: n.address)] = nil
+        table[Key(n.device, n.address)] = nil
     }
 
     /// Kernel: neigh_ifdown(): entries of a device that goes down or away are dropped
@@ -249,8 +250,7 @@ public final class NeighbourTable {
 
     private func armTimer(_ n: Neighbour, expires: Int64) {
         if let t = n.timer { namespace.clock.cancel(t) }
-        n.timer = namespace.machine.addTimer(expires: expires) { [weak self, weak n] in
-            guard let self, let n else { return }
+        n.timer = namespace.machine.addTimer(expires: expires) { [self, n] in
             n.timer = nil
             self.timerHandler(n)
         }

@@ -16,8 +16,6 @@ public struct Packet {
     /// Offset of the network header in `bytes`.
     public var network: Int
     public var pktType: PacketType = .host
-    /// Device the packet came in on, in the namespace that is handling it now.
-    public var inputDevice: NetDevice?
     /// skb->mark, for netfilter and policy routing.
     public var mark: UInt32 = 0
     /// Hops taken; a guard against loops in addition to the event budget.

@@ -17,8 +17,8 @@ public final class LoopbackDevice: NetDevice {
 
     public override func startXmit(_ p: Packet) {
         let ns = namespace
-        ns.clock.schedule(after: ns.kernel.config.loopbackLatency) { [weak self] in
-            guard let self, self.namespace === ns, ns.alive else { return }
+        ns.clock.schedule(after: ns.kernel.config.loopbackLatency) { [self] in
+            guard self.namespace === ns, ns.alive else { return }
             var q = p
             q.pktType = .loopback
             ns.netifReceive(self, q)

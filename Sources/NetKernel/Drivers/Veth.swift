@@ -8,7 +8,8 @@ import SimCore
 import Wire
 
 public final class VethDevice: NetDevice {
-    public internal(set) weak var peer: VethDevice?
+    /// The other end (cleared on both sides when the pair is deleted).
+    public internal(set) var peer: VethDevice?
 
     init(name: String, namespace: NetNamespace, mac: MACAddress) {
         super.init(name: name, namespace: namespace, mac: mac, assign: .random, mtu: 1500)
@@ -23,15 +24,12 @@ public final class VethDevice: NetDevice {
             namespace.kernel.trace(namespace, self, .drop, "peer not running")
             return
         }
-        let peerNS = peer.namespace
         // The peer sees pkt_type recomputed by eth_type_trans() on its side.
         var q = Packet(bytes: p.bytes)
         q.hops = p.hops + 1
         q.mark = 0
-        namespace.clock.schedule(after: namespace.kernel.config.vethLatency) { [weak peer] in
-            guard let peer, peer.namespace === peerNS, peerNS.alive else { return }
-            peerNS.netifReceive(peer, q)
-        }
+        let k = namespace.kernel
+        k.deliver(q, to: peer, at: k.clock.now + k.config.vethLatency)
     }
 
     /// Kernel: veth_open(): carrier comes up on both ends once the peer is up too.

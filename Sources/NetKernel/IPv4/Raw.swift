@@ -21,7 +21,7 @@ public struct SocketError {
 }
 
 public final class RawSocket {
-    public unowned let namespace: NetNamespace
+    public unowned(unsafe) let namespace: NetNamespace
     public let proto: IPProtocol
     /// IP_TTL; nil uses net.ipv4.ip_default_ttl.
     public var ttl: UInt8?

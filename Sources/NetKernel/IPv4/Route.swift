@@ -85,7 +85,7 @@ public struct FibResult {
 }
 
 public final class FIB {
-    unowned var namespace: NetNamespace!
+    unowned(unsafe) var namespace: NetNamespace!
     /// Routes per table, in the order they were added.
     public private(set) var tables: [(id: UInt32, routes: [Route])] = [(RouteTable.local, []), (RouteTable.main, [])]
 
@@ -154,20 +154,19 @@ public final class FIB {
 
     /// Kernel: fib_table_lookup(): longest prefix, then lowest metric, skipping dead nexthops.
     func lookup(_ dst: IPv4Address, table id: UInt32, oif: NetDevice?) -> Route? {
-        guard let t = tables.first(where: { $0.id == id }) else { return nil }
-        var best: Route?
-        for r in t.routes where r.destination.contains(dst) {
-            if let o = oif, let d = r.device, d !== o, r.type != .local { continue }
-            if let b = best {
-                if r.destination.length > b.destination.length
-                    || (r.destination.length == b.destination.length && r.metric < b.metric) {
-                    best = r
+        for t in tables.indices where tables[t].id == id {
+            return tables[t].routes.withUnsafeBufferPointer { routes -> Route? in
+                var best = -1
+                for i in routes.indices where routes[i].destination.contains(dst) {
+                    if let o = oif, let d = routes[i].device, d !== o, routes[i].type != .local { continue }
+                    if best < 0 { best = i; continue }
+                    let r = routes[i].destination.length, b = routes[best].destination.length
+                    if r > b || (r == b && routes[i].metric < routes[best].metric) { best = i }
                 }
-            } else {
-                best = r
+                return best < 0 ? nil : routes[best]
             }
         }
-        return best
+        return nil
     }
 
     // MARK: - Routes that follow addresses and devices
