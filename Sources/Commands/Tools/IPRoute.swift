@@ -12,10 +12,10 @@ enum IPRoute {
         if IPCommand.matches(cmd, "show") || IPCommand.matches(cmd, "list") || IPCommand.matches(cmd, "lst") {
             return try show(rest, ctx)
         }
-        if IPCommand.matches(cmd, "add") { return try modify(rest, ctx, .add) }
-        if IPCommand.matches(cmd, "delete") { return try modify(rest, ctx, .delete) }
-        if IPCommand.matches(cmd, "replace") { return try modify(rest, ctx, .replace) }
-        if IPCommand.matches(cmd, "append") { return try modify(rest, ctx, .append) }
+        if IPCommand.matches(cmd, "add") { return try modify(rest, ctx, .add, opts) }
+        if IPCommand.matches(cmd, "delete") { return try modify(rest, ctx, .delete, opts) }
+        if IPCommand.matches(cmd, "replace") { return try modify(rest, ctx, .replace, opts) }
+        if IPCommand.matches(cmd, "append") { return try modify(rest, ctx, .append, opts) }
         if IPCommand.matches(cmd, "get") { return try get(rest, ctx) }
         throw ToolFailure(message: "Command \"\(cmd)\" is unknown, try \"ip route help\".", status: 255)
     }
@@ -27,7 +27,7 @@ enum IPRoute {
         case "default": return RouteTable.defaultTable
         case "all": return nil
         default:
-            guard let n = UInt32(s) else { throw IPCommand.invarg("\"table\" value is invalid\n", s) }
+            guard let n = UInt32(s) else { throw IPCommand.invarg("\"table\" value is invalid", s) }
             return n
         }
     }
@@ -93,7 +93,14 @@ enum IPRoute {
 
     enum Mode { case add, delete, replace, append }
 
-    static func modify(_ args: [String], _ ctx: ToolContext, _ mode: Mode) throws -> ShellOutcome {
+    /// iproute2's get_addr()/get_prefix() failure: the family is "inet" once -4 was given or an
+    /// address or prefix other than "default" was parsed (rtm_family is set from it), else "any valid".
+    static func badAddress(_ s: String, inet: Bool, prefix: Bool = false) -> ToolFailure {
+        ToolFailure(message: "Error: \(inet ? "inet" : "any valid") \(prefix ? "prefix" : "address") is expected rather than \"\(s)\".", status: 1)
+    }
+
+    static func modify(_ args: [String], _ ctx: ToolContext, _ mode: Mode, _ opts: IPOptions = IPOptions()) throws -> ShellOutcome {
+        var inet = opts.family4
         var type: RouteType = .unicast
         var dst: IPv4Prefix?
         var gw: IPv4Address?
@@ -109,17 +116,19 @@ enum IPRoute {
             switch a {
             case "via":
                 let v = try IPCommand.next(&it)
-                guard let g = IPv4Address(v) else { throw ToolFailure(message: "Error: inet address is expected rather than \"\(v)\".", status: 1) }
+                guard let g = IPv4Address(v) else { throw badAddress(v, inet: inet) }
                 gw = g
+                inet = true
             case "dev", "oif": devName = try IPCommand.next(&it)
             case "metric", "priority", "preference":
                 let v = try IPCommand.next(&it)
-                guard let m = UInt32(v) else { throw IPCommand.invarg("\"metric\" value is invalid\n", v) }
+                guard let m = UInt32(v) else { throw IPCommand.invarg("\"metric\" value is invalid", v) }
                 metric = m
             case "src":
                 let v = try IPCommand.next(&it)
-                guard let s = IPv4Address(v) else { throw ToolFailure(message: "Error: inet address is expected rather than \"\(v)\".", status: 1) }
+                guard let s = IPv4Address(v) else { throw badAddress(v, inet: inet) }
                 src = s
+                inet = true
             case "proto", "protocol":
                 let v = try IPCommand.next(&it)
                 switch v {
@@ -127,7 +136,7 @@ enum IPRoute {
                 case "boot": proto = .boot
                 case "static": proto = .staticRoute
                 case "dhcp": proto = .dhcp
-                default: throw IPCommand.invarg("\"protocol\" value is invalid\n", v)
+                default: throw IPCommand.invarg("\"protocol\" value is invalid", v)
                 }
             case "scope":
                 let v = try IPCommand.next(&it)
@@ -135,10 +144,10 @@ enum IPRoute {
                 case "global", "universe": scope = .universe
                 case "link": scope = .link
                 case "host": scope = .host
-                default: throw IPCommand.invarg("invalid \"scope\" value\n", v)
+                default: throw IPCommand.invarg("invalid \"scope\" value", v)
                 }
             case "table":
-                guard let t = try tableID(try IPCommand.next(&it)) else { throw IPCommand.invarg("\"table\" value is invalid\n", "all") }
+                guard let t = try tableID(try IPCommand.next(&it)) else { throw IPCommand.invarg("\"table\" value is invalid", "all") }
                 table = t
             case "onlink": onlink = true
             case "unicast": type = .unicast
@@ -148,10 +157,14 @@ enum IPRoute {
             case "local": type = .local
             case "broadcast": type = .broadcast
             case "throw": type = .throwRoute
-            case "to": dst = try parseDestination(try IPCommand.next(&it))
+            case "to":
+                let v = try IPCommand.next(&it)
+                dst = try parseDestination(v, inet: inet)
+                if v != "default" && v != "all" && v != "any" { inet = true }
             default:
                 if dst != nil { throw IPCommand.duparg2("to", a) }
-                dst = try parseDestination(a)
+                dst = try parseDestination(a, inet: inet)
+                if a != "default" && a != "all" && a != "any" { inet = true }
             }
         }
         guard let d = dst else {
@@ -177,9 +190,8 @@ enum IPRoute {
         r.proto = proto
         r.onlink = onlink
         if type == .unicast {
-            guard dev != nil || gw != nil else {
-                throw ToolFailure(message: "Error: Device for nexthop is not up.", status: 2)
-            }
+            // Kernel: fib_create_info() finds no nexthop device.
+            guard dev != nil || gw != nil else { throw KernelError(.ENODEV) }
             if let g = gw {
                 // Kernel: fib_check_nh(): the gateway must be reachable on a link route.
                 if !onlink {
@@ -208,11 +220,9 @@ enum IPRoute {
         return .finished(0)
     }
 
-    static func parseDestination(_ s: String) throws -> IPv4Prefix {
+    static func parseDestination(_ s: String, inet: Bool = false) throws -> IPv4Prefix {
         if s == "default" || s == "all" || s == "any" { return IPv4Prefix(address: .any, length: 0) }
-        guard let p = IPv4Prefix(s) else {
-            throw ToolFailure(message: "Error: inet prefix is expected rather than \"\(s)\".", status: 1)
-        }
+        guard let p = IPv4Prefix(s) else { throw badAddress(s, inet: inet, prefix: true) }
         return p
     }
 
