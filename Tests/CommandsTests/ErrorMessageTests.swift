@@ -199,12 +199,8 @@ final class ErrorMessageTests: XCTestCase {
         lab.check("ct_host> ip neigh del 172.18.0.99 dev veth0", status: 2, stderr: "RTNETLINK answers: No such file or directory")
         lab.check("ct_host> ip neigh add 172.18.0.9 dev veth0", status: 2, stderr: "Error: No link layer address given.")
         // That failed add left an entry in state NONE behind: adding the address now fails.
-        // Known difference of the kernel model: neigh_add() creates the entry before __neigh_update()
-        // refuses the missing lladdr; the model creates nothing.
-        lab.check("ct_host> ip neigh add 172.18.0.9 dev veth0 lladdr 02:00:00:00:00:99", status: 2, stderr: "RTNETLINK answers: File exists", knownDifference: true)
-        // Known difference of the kernel model: neigh_add() creates the entry before __neigh_update()
-        // refuses the missing lladdr; the model creates nothing.
-        lab.check("ct_host> ip neigh show nud none", "172.18.0.9 dev veth0\u{20}", knownDifference: true)
+        lab.check("ct_host> ip neigh add 172.18.0.9 dev veth0 lladdr 02:00:00:00:00:99", status: 2, stderr: "RTNETLINK answers: File exists")
+        lab.check("ct_host> ip neigh show nud none", "172.18.0.9 dev veth0\u{20}")
         // Same address with another prefix length is fine.
         lab.check("ct_host> ip addr add 172.18.0.2/16 dev veth0")
         lab.check("ct_host> ip -br addr show dev veth0", "veth0@veth1      UP             172.18.0.2/24 172.18.0.2/16\u{20}")

@@ -87,7 +87,7 @@ final class Lab {
                knownDifference: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
         let r = exec(cmd)
         if knownDifference {
-            let same = Lab.tolerated(r.out) == expand(stdout) && Lab.tolerated(r.err) == expand(stderr)
+            let same = r.out == expand(stdout) && r.err == expand(stderr)
                 && r.status == status
             if ProcessInfo.processInfo.environment["LAB_SHOW_KNOWN"] != nil { print("KNOWN `\(cmd)`:\n\(r.out)\(r.err)[\(r.status)]") }
             XCTAssertFalse(same, "`\(cmd)` now behaves as on Linux: drop its knownDifference marker",
@@ -101,24 +101,13 @@ final class Lab {
 
     /// Fails with the first line that differs, both versions shown with visible ends of line.
     private func compare(_ actual: String, _ expected: String, _ what: String, file: StaticString, line: UInt) {
-        guard actual != expected, Lab.tolerated(actual) != expected else { return }
+        guard actual != expected else { return }
         let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
         let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
         let i = (0..<min(a.count, e.count)).first { a[$0] != e[$0] } ?? min(a.count, e.count)
         func show(_ l: [Substring]) -> String { i < l.count ? "\"\(l[i])\"" : "(no line)" }
         XCTFail("\(what): line \(i + 1) differs\n  simulated: \(show(a))\n  real:      \(show(e))\n"
                 + "--- simulated:\n\(actual)--- real:\n\(expected)", file: file, line: line)
-    }
-
-    /// Differences between the simulated kernel and Linux that the tool output cannot fix
-    /// (the kernel model must), applied to the simulated output before comparing.
-    /// `KnownKernelDifferenceTests` fails once one of them is gone, so that it is removed here.
-    ///
-    /// - The model sets IFF_SLAVE on bridge ports (NetDevice.flags); Linux sets IFF_SLAVE only
-    ///   for bonding/team slaves, a bridge port is marked by IFF_BRIDGE_PORT in priv_flags, which
-    ///   `ip link` never shows.
-    static func tolerated(_ simulated: String) -> String {
-        simulated.replacingOccurrences(of: ",SLAVE,", with: ",").replacingOccurrences(of: ",SLAVE>", with: ">")
     }
 
     /// Remembers the (random) MAC that device `dev` of namespace `ns` has now as `<mac:dev>`.

@@ -606,9 +606,13 @@ enum IPNeigh {
             guard let n = existing, n.state != .none else { throw KernelError(.ENOENT) }
             table.adminDelete(n)
         case .add, .replace, .change:
-            if mode == .add, let e = existing, e.state != .none { throw KernelError(.EEXIST) }
+            // Kernel: neigh_add(): NLM_F_EXCL refuses any existing entry, whatever its state.
+            if mode == .add && existing != nil { throw KernelError(.EEXIST) }
             if mode == .change && existing == nil { throw KernelError(.ENOENT) }
             if ll == nil && !state.isDisjoint(with: [.permanent, .noARP, .reachable, .stale]) && existing?.lladdr == nil {
+                // The entry is created (NUD_NONE) before __neigh_update() refuses, and stays:
+                // the periodic gc leaves tables below gc_thresh1 alone.
+                if existing == nil { table.adminSet(a, dev: d, lladdr: nil, state: .none) }
                 throw ToolFailure(message: "Error: No link layer address given.", status: 2)
             }
             table.adminSet(a, dev: d, lladdr: ll, state: state)
