@@ -3,12 +3,13 @@
 import Wire
 
 enum ARPPrinter {
-    static func print(_ b: [UInt8], at o: Int) -> String {
+    static func print(_ b: [UInt8], at o: Int, verbose: Bool = false) -> String {
         let len = b.count - o
         guard let a = try? ARPPacket.parse(b, at: o) else { return "[|ARP]" }
         guard a.isEthernetIPv4 else {
             return "ar_pro 0x\(String(a.protocolType.rawValue, radix: 16)), length \(len)"
         }
+        if verbose { return "Ethernet (len 6), IPv4 (len 4), " + print(b, at: o) }
         switch a.operation {
         case .request:
             var s = "Request who-has \(a.targetIP)"

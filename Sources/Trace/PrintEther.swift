@@ -45,7 +45,7 @@ public enum PacketPrinter {
     static func network(_ b: [UInt8], at o: Int, etherType: EtherType, options: PrintOptions) -> Rendered {
         switch etherType {
         case .arp:
-            let t = ARPPrinter.print(b, at: o)
+            let t = ARPPrinter.print(b, at: o, verbose: options.verbose > 0)
             return Rendered(bare: "ARP, " + t, afterLink: t)
         case .ipv4:
             let t = IPPrinter.print(b, at: o, options: options)

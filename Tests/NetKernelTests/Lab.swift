@@ -34,6 +34,8 @@ struct Lab {
             ns.setUp(ns.loopback, true)
             containers.append(ns)
         }
+        // Let the bridge's IGMP reports (sent within a second of it coming up) pass.
+        try kernel.clock.run(until: kernel.clock.now + .seconds(2))
     }
 
     func address(_ i: Int) -> IPv4Address { IPv4Address(172, 18, 0, UInt8(i + 1)) }

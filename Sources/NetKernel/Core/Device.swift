@@ -87,6 +87,8 @@ open class NetDevice {
     public internal(set) var neighParms: NeighbourParms
     /// Per-device IPv4 sysctls (net.ipv4.conf.DEV).
     public var ipv4Conf = IPv4DeviceConfig()
+    /// IGMP state of the device's in_device.
+    var igmp = IGMPState()
 
     init(name: String, namespace: NetNamespace, mac: MACAddress, assign: AddressAssignType, mtu: Int) {
         self.ifindex = 0
@@ -137,7 +139,6 @@ open class NetDevice {
             if storedOperState == .up || storedOperState == .unknown { f.insert(.running) }
             if carrier { f.insert(.lowerUp) }
         }
-        if master != nil { f.insert(.slave) }
         return f
     }
 

@@ -127,9 +127,11 @@ public final class NetNamespace {
     func deviceStateChanged(_ dev: NetDevice) {
         if dev.adminUp {
             fib.deviceUp(dev)
+            igmpDeviceUp(dev)
         } else {
             fib.deviceDown(dev)
             neighbours.flush(device: dev)
+            igmpDeviceDown(dev)
         }
         if let br = dev.master { br.portStateChanged(dev) }
     }
