@@ -328,12 +328,9 @@ final class BridgeToolTests: XCTestCase {
             ct_host> ip link set br2 address 02:00:00:00:00:ff
             ct_host> ip link set br2 up
             """)
-        // Known difference of the kernel model: br_stp_change_bridge_id() (explicit MAC) runs
-        // br_port_state_selection(), which turns a port-less bridge's carrier off; the model only does
-        // that once the bridge has had a port.
         lab.check("ct_host> ip link show br2", """
             5: br2: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN mode DEFAULT group default qlen 1000
                 link/ether 02:00:00:00:00:ff brd ff:ff:ff:ff:ff:ff
-            """, knownDifference: true)
+            """)
     }
 }

@@ -31,36 +31,22 @@ final class LinkAndRouteTests: XCTestCase {
             ct_host> ip link set veth0 promisc off
             ct_host> ip link set veth0 arp off
             """)
-        // Known difference of the kernel model: do_setlink() does not apply IFF_NOARP (LinkChange.arp
-        // is ignored) and NetDevice.flags has no NOARP.
         lab.check("ct_host> ip link show veth0", """
             3: veth0@veth1: <NO-CARRIER,BROADCAST,MULTICAST,NOARP,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN mode DEFAULT group default qlen 1000
                 link/ether 02:00:00:00:00:10 brd ff:ff:ff:ff:ff:ff
-            """, knownDifference: true)
-        // Known difference of the kernel model: do_setlink() does not apply IFF_NOARP (LinkChange.arp
-        // is ignored) and NetDevice.flags has no NOARP.
+            """)
         lab.check("ct_host> ip -br link show veth0", """
             veth0@veth1      LOWERLAYERDOWN 02:00:00:00:00:10 <NO-CARRIER,BROADCAST,MULTICAST,NOARP,UP,M-DOWN>\u{20}
-            """, knownDifference: true)
+            """)
         lab.run("ct_host> ip link set veth0 arp on")
-        // Known difference of the kernel model: LinkChange has no IFF_MULTICAST / IFF_ALLMULTI, so ip
-        // cannot parse multicast/allmulticast.
-        lab.check("ct_host> ip link set veth0 multicast off", knownDifference: true)
-        // Known difference of the kernel model: LinkChange has no IFF_MULTICAST / IFF_ALLMULTI, so ip
-        // cannot parse multicast/allmulticast.
-        lab.check("ct_host> ip link set veth0 allmulticast on", knownDifference: true)
-        // Known difference of the kernel model: LinkChange has no IFF_MULTICAST / IFF_ALLMULTI, so ip
-        // cannot parse multicast/allmulticast.
+        lab.check("ct_host> ip link set veth0 multicast off")
+        lab.check("ct_host> ip link set veth0 allmulticast on")
         lab.check("ct_host> ip link show veth0", """
             3: veth0@veth1: <NO-CARRIER,BROADCAST,ALLMULTI,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN mode DEFAULT group default qlen 1000
                 link/ether 02:00:00:00:00:10 brd ff:ff:ff:ff:ff:ff
-            """, knownDifference: true)
-        // Known difference of the kernel model: LinkChange has no IFF_MULTICAST / IFF_ALLMULTI, so ip
-        // cannot parse multicast/allmulticast.
-        lab.check("ct_host> ip link set veth0 multicast on", knownDifference: true)
-        // Known difference of the kernel model: LinkChange has no IFF_MULTICAST / IFF_ALLMULTI, so ip
-        // cannot parse multicast/allmulticast.
-        lab.check("ct_host> ip link set veth0 allmulticast off", knownDifference: true)
+            """)
+        lab.check("ct_host> ip link set veth0 multicast on")
+        lab.check("ct_host> ip link set veth0 allmulticast off")
         lab.run("ct_host> ip link set veth0 txqueuelen 500")
         lab.check("ct_host> ip link show veth0", """
             3: veth0@veth1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN mode DEFAULT group default qlen 500

@@ -269,15 +269,13 @@ final class NetnsAndAddressTests: XCTestCase {
             ct_host> ip addr add 10.5.0.1/24 scope host dev vA
             ct_host> ip addr add 10.6.0.1/24 scope link dev vA
             """)
-        // Known difference of the kernel model: __inet_insert_ifa() puts a new primary after the last
-        // primary of the same or wider scope number (host, link, global); the model appends it.
         lab.check("ct_host> ip -o addr show dev vA", """
             3: vA    inet 10.5.0.1/24 scope host vA\\       valid_lft forever preferred_lft forever
             3: vA    inet 10.6.0.1/24 scope link vA\\       valid_lft forever preferred_lft forever
             3: vA    inet 10.2.0.1/16 brd 10.2.255.255 scope global vA\\       valid_lft forever preferred_lft forever
             3: vA    inet 10.3.0.1/32 scope global vA\\       valid_lft forever preferred_lft forever
             3: vA    inet 10.4.0.1/24 brd 10.4.0.7 scope global vA:x\\       valid_lft forever preferred_lft forever
-            """, knownDifference: true)
+            """)
         lab.check("ct_host> ip route show", """
             default via 10.2.0.254 dev vA\u{20}
             10.2.0.0/16 dev vA proto kernel scope link src 10.2.0.1\u{20}
@@ -290,12 +288,10 @@ final class NetnsAndAddressTests: XCTestCase {
         // Down: the routes go, the addresses stay.
         lab.run("ct_host> ip link set vA down")
         lab.check("ct_host> ip route show")
-        // Known difference of the kernel model: __inet_insert_ifa() puts a new primary after the last
-        // primary of the same or wider scope number (host, link, global); the model appends it.
         lab.check("ct_host> ip -br addr", """
             lo               DOWN          \u{20}
             vB@vA            LOWERLAYERDOWN\u{20}
             vA@vB            DOWN           10.5.0.1/24 10.6.0.1/24 10.2.0.1/16 10.3.0.1/32 10.4.0.1/24\u{20}
-            """, knownDifference: true)
+            """)
     }
 }

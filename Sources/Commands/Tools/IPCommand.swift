@@ -203,6 +203,8 @@ enum IPLink {
             case "nomaster": p.change.master = LinkChange.Master.none
             case "promisc": p.change.promisc = try onOff("promisc", try IPCommand.next(&it))
             case "arp": p.change.arp = try onOff("arp", try IPCommand.next(&it))
+            case "multicast": p.change.multicast = try onOff("multicast", try IPCommand.next(&it))
+            case "allmulticast": p.change.allMulticast = try onOff("allmulticast", try IPCommand.next(&it))
             default:
                 if IPCommand.matches(a, "address") {
                     p.change.address = try IPCommand.lladdr(try IPCommand.next(&it))

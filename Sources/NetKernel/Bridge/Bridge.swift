@@ -60,8 +60,10 @@ public final class BridgeDevice: NetDevice {
     public var mtuSetExplicitly = false
     /// The MAC part of br->bridge_id: zero until a port joins or the MAC is set by hand.
     public internal(set) var bridgeIDMAC = MACAddress.zero
-    /// Carrier follows the ports only once the bridge has had one (a new bridge has carrier).
-    private var hadPorts = false
+    /// Kernel: br_port_state_selection() sets the carrier from the forwarding ports each time it
+    /// runs; until it first runs (a port joins, the bridge id changes) a new bridge keeps the
+    /// carrier it was created with.
+    private var selectionRan = false
     private var portStamp = 0
     private var gcTimer: EventID?
 
@@ -105,7 +107,7 @@ public final class BridgeDevice: NetDevice {
         while usedPortNumbers.contains(n) { n += 1 }
         let p = BridgePort(bridge: self, device: dev, portNumber: n, stamp: portStamp)
         portStamp += 1
-        hadPorts = true
+        selectionRan = true
         ports.append(p)
         portIndex[ObjectIdentifier(dev)] = p
         usedPortNumbers.insert(n)
@@ -148,7 +150,12 @@ public final class BridgeDevice: NetDevice {
         if let old = fdb.find(mac), old.port == nil { fdb.remove(mac) }
         mac = new
         addrAssignType = assign
-        if assign == .set { bridgeIDMAC = new }
+        if assign == .set {
+            // Kernel: br_stp_change_bridge_id() ends in br_port_state_selection().
+            bridgeIDMAC = new
+            selectionRan = true
+            updateCarrier()
+        }
         if !new.isZero && fdb.find(new) == nil {
             fdb.insert(new, port: nil, isLocal: true, isStatic: true, now: namespace.machine.jiffiesNow)
         }
@@ -187,7 +194,7 @@ public final class BridgeDevice: NetDevice {
 
     /// Kernel: br_port_state_selection(): carrier while some port forwards.
     private func updateCarrier() {
-        if hadPorts { setCarrier(livePorts > 0) }
+        if selectionRan { setCarrier(livePorts > 0) }
     }
 
     /// Re-evaluates every port (the bridge itself went up or down).

@@ -75,6 +75,10 @@ open class NetDevice {
     /// IFF_PROMISC as `ip link set promisc on` sets it (dev->gflags): the only promiscuity
     /// `ip link` shows.
     public internal(set) var userPromisc = false
+    /// Flags set by `ip link set ... arp off`, `multicast off`, `allmulticast on`.
+    public internal(set) var noARP = false
+    public internal(set) var multicastOff = false
+    public internal(set) var userAllMulti = false
     public internal(set) var txQueueLen = 1000
     public unowned(unsafe) internal(set) var namespace: NetNamespace
     public internal(set) var addresses: [InetAddress] = []
@@ -133,6 +137,9 @@ open class NetDevice {
     /// Kernel: dev_get_flags(): RUNNING follows the operstate, LOWER_UP the carrier.
     public var flags: InterfaceFlags {
         var f = baseFlags
+        if multicastOff { f.remove(.multicast) }
+        if noARP { f.insert(.noARP) }
+        if userAllMulti { f.insert(.allMulti) }
         if adminUp { f.insert(.up) }
         if userPromisc { f.insert(.promisc) }
         if adminUp {

@@ -24,6 +24,8 @@ public struct LinkChange {
     public var master: Master?
     public var promisc: Bool?
     public var arp: Bool?
+    public var multicast: Bool?
+    public var allMulticast: Bool?
     public var txQueueLen: Int?
     public init() {}
 }
@@ -199,6 +201,13 @@ extension NetNamespace {
             }
         }
         if let p = c.promisc { home.setUserPromisc(dev, p) }
+        if let a = c.arp, a == dev.noARP {
+            dev.noARP = !a
+            // Kernel: NETDEV_CHANGE with IFF_NOARP flips: arp_ifdown() drops the entries.
+            home.neighbours.flush(device: dev)
+        }
+        if let m = c.multicast { dev.multicastOff = !m }
+        if let a = c.allMulticast { dev.userAllMulti = a }
         if let up = c.up { home.setUp(dev, up) }
     }
 

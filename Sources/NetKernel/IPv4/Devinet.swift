@@ -11,20 +11,23 @@ import Wire
 extension NetNamespace {
     /// Kernel: inet_rtm_newaddr() -> __inet_insert_ifa().
     public func addAddress(_ prefix: IPv4Prefix, broadcast: IPv4Address?, scope: RouteScope?, label: String?, to dev: NetDevice) throws {
-        if dev.addresses.contains(where: { $0.local == prefix.address && $0.prefixLength == prefix.length }) {
-            throw KernelError(.EEXIST)
+        let newScope = scope ?? (prefix.address.isLoopback ? .host : .universe)
+        // Kernel: __inet_insert_ifa(): an address in the subnet of one with the same mask is
+        // secondary; a new primary goes after the last primary of the same or a wider scope
+        // number (so host and link scope primaries stay before global ones); secondaries go last.
+        var secondary = false
+        var insertAt = 0
+        for (i, a) in dev.addresses.enumerated() {
+            if !a.secondary && newScope.rawValue <= a.scope.rawValue { insertAt = i + 1 }
+            if a.prefixLength == prefix.length && a.prefix.contains(prefix.address) {
+                if a.local == prefix.address { throw KernelError(.EEXIST) }
+                if a.scope != newScope { throw KernelError(.EINVAL) }
+                secondary = true
+            }
         }
-        let secondary = dev.addresses.contains { !$0.secondary && $0.prefixLength == prefix.length && $0.prefix.contains(prefix.address) }
         let a = InetAddress(local: prefix.address, prefixLength: prefix.length, broadcast: broadcast,
-                            scope: scope ?? (prefix.address.isLoopback ? .host : .universe),
-                            label: label ?? dev.name, secondary: secondary)
-        // Primaries go before the first secondary (inet_insert_ifa keeps that order).
-        if secondary {
-            dev.addresses.append(a)
-        } else {
-            let i = dev.addresses.firstIndex { $0.secondary } ?? dev.addresses.count
-            dev.addresses.insert(a, at: i)
-        }
+                            scope: newScope, label: label ?? dev.name, secondary: secondary)
+        dev.addresses.insert(a, at: secondary ? dev.addresses.count : insertAt)
         fib.addInterfaceAddress(a, on: dev)
         kernel.trace(self, dev, .route, "address \(prefix) added")
     }
