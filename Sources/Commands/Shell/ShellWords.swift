@@ -15,18 +15,17 @@ public struct CommandLineText: Equatable {
 
 public enum ShellWords {
     public static func parse(_ line: String) throws -> CommandLineText {
+        let it = Array(line.unicodeScalars)
         var words: [String] = []
         var pipeline: [[String]] = []
-        var cur = ""
+        var cur = String.UnicodeScalarView()
         var inWord = false
-        var quote: Character? = nil
-        var it = Array(line)
+        var quote: Unicode.Scalar? = nil
         var i = 0
         var background = false
-        // A comment starts at an unquoted # that begins a word.
         func endWord() {
-            if inWord { words.append(cur) }
-            cur = ""
+            if inWord { words.append(String(cur)) }
+            cur = String.UnicodeScalarView()
             inWord = false
         }
         while i < it.count {
@@ -34,7 +33,7 @@ public enum ShellWords {
             if let q = quote {
                 if c == q {
                     quote = nil
-                } else if q == "\"" && c == "\\" && i + 1 < it.count && "\"\\$`".contains(it[i + 1]) {
+                } else if q == "\"" && c == "\\" && i + 1 < it.count && "\"\\$`".unicodeScalars.contains(it[i + 1]) {
                     i += 1
                     cur.append(it[i])
                 } else {
@@ -55,6 +54,7 @@ public enum ShellWords {
                 cur.append(it[i])
                 inWord = true
             case "#" where !inWord:
+                // A comment runs to the end of the line.
                 i = it.count
                 continue
             case "|":
@@ -82,14 +82,13 @@ public enum ShellWords {
             }
             i += 1
         }
-        if quote != nil { throw ShellSyntaxError(message: "unexpected EOF while looking for matching `\(quote!)'") }
+        if let q = quote { throw ShellSyntaxError(message: "unexpected EOF while looking for matching `\(q)'") }
         endWord()
         if words.isEmpty {
             if !pipeline.isEmpty { throw ShellSyntaxError(message: "syntax error: `|' at the end of the line") }
         } else {
             pipeline.append(words)
         }
-        it = []
         return CommandLineText(pipeline: pipeline, background: background)
     }
 }

@@ -28,6 +28,11 @@ public final class Kernel {
     public private(set) var machines: [Machine] = []
     /// Frames received by any device (the benchmark's throughput measure).
     public internal(set) var framesDelivered = 0
+    /// Receptions that shared a queue entry with an earlier one: each is an event of the model
+    /// even though the queue ran them together.
+    public internal(set) var coalescedEvents = 0
+    /// Events simulated: queue entries plus the receptions that shared one.
+    public var eventsSimulated: Int { clock.processed + coalescedEvents }
     /// Receives every tracepoint (decision, drop, state change); nil keeps tracing free.
     public var observer: KernelObserver?
 
@@ -44,8 +49,9 @@ public final class Kernel {
     final class Backlog {
         var items: [(device: NetDevice, namespace: NetNamespace, packet: Packet)] = []
         var started = false
-        func run() {
+        func run(_ kernel: Kernel) {
             started = true
+            kernel.coalescedEvents += items.count - 1
             var i = 0
             while i < items.count {
                 let it = items[i]
@@ -71,7 +77,7 @@ public final class Kernel {
         }
         let b = Backlog()
         b.items.append((device, ns, packet))
-        let id = clock.schedule(at: time) { b.run() }
+        let id = clock.schedule(at: time) { [unowned(unsafe) self] in b.run(self) }
         lastBacklog = (id.raw, time, b)
     }
 
