@@ -17,6 +17,8 @@ enum IPPrinter {
             switch h.proto {
             case .icmp: body = ICMPPrinter.print(b, at: payloadStart, end: end, ip: h)
             case .igmp: body = IGMPPrinter.print(b, at: payloadStart, end: end, options: options)
+            case .udp: body = UDPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options)
+            case .tcp: body = TCPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options)
             default: body = "ip-proto-\(h.proto.rawValue) \(Int(h.totalLength) - h.headerLength)"
             }
         }

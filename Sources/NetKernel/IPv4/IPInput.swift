@@ -87,6 +87,8 @@ extension NetNamespace {
         let hadRaw = rawDeliver(p)
         switch proto {
         case .icmp: icmpReceive(dev, p)
+        case .udp: udpReceive(dev, p, hadRawSocket: hadRaw)
+        case .tcp: tcpReceive(dev, p)
         default:
             if !hadRaw {
                 kernel.trace(self, dev, .drop, "protocol \(proto.rawValue) has no handler (\(DropReason.unhandledProto.rawValue))")

@@ -96,6 +96,9 @@ extension NetNamespace {
 }
 
 extension NetNamespace {
-    /// ICMP errors for UDP and TCP sockets; the transport layer hooks in here.
-    func transportError(_ e: SocketError) {}
+    /// Kernel: icmp_socket_deliver(): the error goes to the protocol of the quoted packet.
+    func transportError(_ e: SocketError) {
+        if e.originalProto == .udp { udpError(e) }
+        if e.originalProto == .tcp { tcpError(e) }
+    }
 }

@@ -1,0 +1,9 @@
+// PrintUDP: tcpdump's print-udp.c. (Skeleton: filled in with the transport layer.)
+
+import Wire
+
+enum UDPPrinter {
+    static func print(_ b: [UInt8], at o: Int, end: Int, ip: IPv4Header, options: PrintOptions) -> String {
+        "ip-proto-17 \(end - o)"
+    }
+}
