@@ -9,7 +9,7 @@ enum IPPrinter {
         guard let (h, _) = try? IPv4Header.parse(b, at: o) else { return "[|ip]" }
         let payloadStart = o + h.headerLength
         let end = min(b.count, o + Int(h.totalLength))
-        let addrs = "\(h.source) > \(h.destination): "
+        var addrs = "\(h.source) > \(h.destination): "
         var body: String
         if h.fragmentOffset != 0 {
             body = "ip-proto-\(h.proto.rawValue)"
@@ -17,8 +17,13 @@ enum IPPrinter {
             switch h.proto {
             case .icmp: body = ICMPPrinter.print(b, at: payloadStart, end: end, ip: h)
             case .igmp: body = IGMPPrinter.print(b, at: payloadStart, end: end, options: options)
-            case .udp: body = UDPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options)
-            case .tcp: body = TCPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options)
+            // The transport printers write the addresses themselves ("10.0.0.1.80 > ...").
+            case .udp:
+                addrs = ""
+                body = UDPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options)
+            case .tcp:
+                addrs = ""
+                body = TCPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options)
             default: body = "ip-proto-\(h.proto.rawValue) \(Int(h.totalLength) - h.headerLength)"
             }
         }
