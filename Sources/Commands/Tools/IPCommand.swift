@@ -47,7 +47,8 @@ enum IPCommand {
 
     /// "RTNETLINK answers: File exists", or the kernel's extack text as "Error: ...".
     static func rtnetlinkMessage(_ e: KernelError) -> String {
-        if let x = e.extack { return "Error: \(x)" }
+        // iproute2 ends the extended-ack text with a period when the kernel did not.
+        if let x = e.extack { return "Error: \(x)" + (x.hasSuffix(".") ? "" : ".") }
         return "RTNETLINK answers: \(e.errno.message)"
     }
 

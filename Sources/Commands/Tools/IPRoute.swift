@@ -189,34 +189,9 @@ enum IPRoute {
         r.preferredSource = src
         r.proto = proto
         r.onlink = onlink
-        if type == .unicast {
-            // Kernel: fib_create_info() finds no nexthop device.
-            guard dev != nil || gw != nil else { throw KernelError(.ENODEV) }
-            if let g = gw {
-                // Kernel: fib_check_nh(): the gateway must be reachable on a link route.
-                if !onlink {
-                    guard let res = ns.fib.lookup(g), res.route.type == .unicast, res.route.gateway == nil,
-                          let via = res.route.device, dev == nil || via === dev else {
-                        throw ToolFailure(message: "Error: Nexthop has invalid gateway.", status: 2)
-                    }
-                    if dev == nil { r.device = via }
-                } else if dev == nil {
-                    throw ToolFailure(message: "Error: Nexthop device required for onlink.", status: 2)
-                }
-                r.scope = scope ?? .universe
-            } else {
-                r.scope = scope ?? .link
-            }
-            if let dv = r.device, !dv.adminUp {
-                throw ToolFailure(message: "Error: Nexthop device is not up.", status: 2)
-            }
-        } else {
-            r.scope = scope ?? (type == .local ? .host : .universe)
-        }
-        if let s = src, !ns.isLocalAddress(s) {
-            throw ToolFailure(message: "Error: Invalid prefsrc address.", status: 2)
-        }
-        try ns.fib.add(r, replace: mode == .replace, append: mode == .append)
+        // iproute2 picks the scope: link for a device route, host for local, global otherwise.
+        r.scope = scope ?? (type == .local ? .host : (type == .unicast && gw == nil ? .link : .universe))
+        try ns.addRoute(r, mode: mode == .replace ? .replace : (mode == .append ? .append : .add))
         return .finished(0)
     }
 

@@ -144,21 +144,23 @@ public final class FIB {
 
     // MARK: - Lookup
 
-    /// Kernel: fib_lookup() with the default rules: local, main, default.
-    public func lookup(_ dst: IPv4Address, oif: NetDevice? = nil) -> FibResult? {
+    /// Kernel: fib_lookup() with the default rules: local, main, default. `minimumScope`
+    /// is flowi4_scope: routes of a wider scope (a smaller number) do not match.
+    public func lookup(_ dst: IPv4Address, oif: NetDevice? = nil, minimumScope: RouteScope = .universe) -> FibResult? {
         for id in [RouteTable.local, RouteTable.main, RouteTable.defaultTable] {
-            if let r = lookup(dst, table: id, oif: oif) { return FibResult(route: r) }
+            if let r = lookup(dst, table: id, oif: oif, minimumScope: minimumScope) { return FibResult(route: r) }
         }
         return nil
     }
 
     /// Kernel: fib_table_lookup(): longest prefix, then lowest metric, skipping dead nexthops.
-    func lookup(_ dst: IPv4Address, table id: UInt32, oif: NetDevice?) -> Route? {
+    func lookup(_ dst: IPv4Address, table id: UInt32, oif: NetDevice?, minimumScope: RouteScope = .universe) -> Route? {
         for t in tables.indices where tables[t].id == id {
             return tables[t].routes.withUnsafeBufferPointer { routes -> Route? in
                 var best = -1
                 for i in routes.indices where routes[i].destination.contains(dst) {
                     if let o = oif, let d = routes[i].device, d !== o, routes[i].type != .local { continue }
+                    if routes[i].scope < minimumScope { continue }
                     if best < 0 { best = i; continue }
                     let r = routes[i].destination.length, b = routes[best].destination.length
                     if r > b || (r == b && routes[i].metric < routes[best].metric) { best = i }
@@ -252,5 +254,40 @@ public final class FIB {
     /// Kernel: NETDEV_UNREGISTER: everything through the device goes.
     func deviceGone(_ dev: NetDevice) {
         removeAll { $0.device === dev }
+    }
+}
+
+// MARK: - Route requests (RTM_NEWROUTE / SIOCADDRT)
+
+public enum RouteAddMode: Sendable { case add, replace, append }
+
+extension NetNamespace {
+    /// Kernel: inet_rtm_newroute() / ip_rt_ioctl() -> fib_create_info() -> fib_table_insert().
+    /// Validates the route as the kernel does and completes it (a gateway's device, the
+    /// default scope) before inserting it.
+    public func addRoute(_ route: Route, mode: RouteAddMode = .add) throws {
+        var r = route
+        if r.type == .unicast {
+            guard r.device != nil || r.gateway != nil else { throw KernelError(.ENODEV) }
+            if let g = r.gateway {
+                if r.onlink {
+                    guard r.device != nil else { throw KernelError(.EINVAL, "Nexthop device required for onlink") }
+                } else {
+                    // Kernel: fib_check_nh_v4_gw(): the gateway must be on a link: only routes
+                    // of narrower scope than the new one (link, host) count.
+                    let res = fib.lookup(g, oif: r.device, minimumScope: .link)
+                    guard let found = res?.route else {
+                        throw KernelError(.ENETUNREACH, "Nexthop has invalid gateway")
+                    }
+                    guard found.type == .unicast || found.type == .local else {
+                        throw KernelError(.EINVAL, "Nexthop has invalid gateway")
+                    }
+                    if r.device == nil { r.device = found.type == .local ? loopback : found.device }
+                }
+            }
+            if let d = r.device, !d.adminUp { throw KernelError(.ENETDOWN, "Nexthop device is not up") }
+        }
+        if let s = r.preferredSource, !isLocalAddress(s) { throw KernelError(.EINVAL, "Invalid prefsrc address") }
+        try fib.add(r, replace: mode == .replace, append: mode == .append)
     }
 }
