@@ -22,6 +22,8 @@ public enum Shell {
         case "bridge": return BridgeCommand.run(rest, ctx)
         case "ping": return Ping.start(rest, ctx)
         case "tcpdump": return TcpdumpArgs.parse(rest, ctx)
+        case "sysctl": return SysctlCommand.run(rest, ctx)
+        case "route": return RouteCommand.run(rest, ctx)
         case "sleep":
             guard rest.count == 1, let t = SimTime.parseSeconds(rest[0]) else {
                 ctx.eprintln("sleep: invalid time interval '\(rest.first ?? "")'")
@@ -44,5 +46,5 @@ public enum Shell {
     }
 
     /// Programs this shell knows, for error hints.
-    public static let programs = ["ip", "brctl", "bridge", "ping", "tcpdump", "sleep", "echo", "true", "false"]
+    public static let programs = ["ip", "brctl", "bridge", "ping", "tcpdump", "sysctl", "route", "sleep", "echo", "true", "false"]
 }

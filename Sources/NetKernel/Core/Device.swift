@@ -102,6 +102,7 @@ open class NetDevice {
         self.addrAssignType = assign
         self.mtu = mtu
         self.neighParms = NeighbourParms(defaults: namespace.ipv4.neighDefault, machine: namespace.machine)
+        self.ipv4Conf = namespace.ipv4.defaultConf
     }
 
     // MARK: - What the driver says about itself

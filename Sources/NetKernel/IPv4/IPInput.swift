@@ -58,6 +58,7 @@ extension NetNamespace {
             if forwardingEnabled(dev) { icmpSendError(p, type: .destinationUnreachable, code: 0, inDevice: dev) }
             return
         }
+        if (res.type == .local || res.type == .unicast || res.type == .broadcast) && !validateSource(src, dev: dev) { return }
         switch res.type {
         case .broadcast, .local:
             ipLocalDeliver(dev, p)
@@ -78,6 +79,33 @@ extension NetNamespace {
 
     /// Kernel: IN_DEV_FORWARD(): the device's forwarding setting (conf.all.forwarding sets all).
     func forwardingEnabled(_ dev: NetDevice) -> Bool { dev.ipv4Conf.forwarding }
+
+    /// Kernel: fib_validate_source(): a source that is one of our own addresses is a martian
+    /// (unless accept_local); with rp_filter 1 the route back to the source must leave through
+    /// the device the packet came in on, with 2 some route back must exist.
+    func validateSource(_ src: IPv4Address, dev: NetDevice) -> Bool {
+        let mode = rpFilterMode(dev)
+        let acceptLocal = ipv4.allConf.acceptLocal || dev.ipv4Conf.acceptLocal
+        if dev.isLoopback { return true }
+        if !acceptLocal && isLocalAddress(src) {
+            kernel.trace(self, dev, .drop, "source \(src) is one of our addresses (\(DropReason.ipLocalSource.rawValue))")
+            return false
+        }
+        guard mode != 0 else { return true }
+        let back = fib.lookup(src)
+        let ok: Bool
+        switch back?.type {
+        case .unicast?: ok = mode == 2 || back?.device === dev
+        default: ok = false
+        }
+        if !ok {
+            kernel.trace(self, dev, .drop, "no route back to \(src) via \(dev.name), rp_filter \(mode) (\(DropReason.ipRPFilter.rawValue))")
+        }
+        return ok
+    }
+
+    /// Kernel: IN_DEV_RPFILTER(): the larger of conf.all and the device's rp_filter.
+    func rpFilterMode(_ dev: NetDevice) -> Int { max(ipv4.allConf.rpFilter, dev.ipv4Conf.rpFilter) }
 
     /// Kernel: ip_local_deliver() -> LOCAL_IN -> ip_local_deliver_finish().
     func ipLocalDeliver(_ dev: NetDevice, _ p: Packet) {
