@@ -26,6 +26,8 @@ public final class NetNamespace {
     private var peerIDIndex: [ObjectIdentifier: Int] = [:]
     private var usedPeerIDs = Set<Int>()
     var rawSockets: [RawSocket] = []
+    /// Netfilter hook functions registered in this namespace.
+    public internal(set) var nfHooks = NFHookTable()
     var ipIdents: IPIdentGenerator
     public private(set) var loopback: LoopbackDevice!
     var alive = true
