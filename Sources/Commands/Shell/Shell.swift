@@ -24,6 +24,7 @@ public enum Shell {
         case "tcpdump": return TcpdumpArgs.parse(rest, ctx)
         case "sysctl": return SysctlCommand.run(rest, ctx)
         case "route": return RouteCommand.run(rest, ctx)
+        case "conntrack": return ConntrackCommand.run(rest, ctx)
         case "sleep":
             guard rest.count == 1, let t = SimTime.parseSeconds(rest[0]) else {
                 ctx.eprintln("sleep: invalid time interval '\(rest.first ?? "")'")

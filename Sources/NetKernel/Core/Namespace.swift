@@ -28,6 +28,11 @@ public final class NetNamespace {
     var rawSockets: [RawSocket] = []
     /// Netfilter hook functions registered in this namespace.
     public internal(set) var nfHooks = NFHookTable()
+    /// Connection tracking (inactive until a rule needs it).
+    public let conntrack = ConntrackTable()
+    /// The nat table's chain walk, once the nat table exists.
+    var natChain: ((inout Packet, NFHookState) -> NFVerdict)?
+    var natEnabled = false
     var ipIdents: IPIdentGenerator
     public private(set) var loopback: LoopbackDevice!
     var alive = true

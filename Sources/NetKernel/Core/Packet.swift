@@ -22,6 +22,13 @@ public struct Packet {
     public var hops: Int = 0
     /// Whether bridged traffic was already seen by br_netfilter (later).
     public var bridged = false
+    /// skb->_nfct: the conntrack entry and how this packet relates to it.
+    public var ct: ConntrackEntry?
+    public var ctInfo: CTInfo?
+    /// Conntrack looked at the packet and found it invalid (no entry attached).
+    public var ctInvalid = false
+    /// OUTPUT DNAT changed the destination: the route must be looked up again.
+    public var needsReroute = false
 
     public init(bytes: [UInt8], network: Int = EthernetHeader.length) {
         self.bytes = bytes

@@ -64,6 +64,17 @@ extension NetNamespace {
         for (i, b) in payload.enumerated() { bytes[start + i] = b }
         var p = Packet(bytes: bytes, network: link)
         guard netfilterHook(.localOut, &p, inDevice: nil, outDevice: route.device) == .accept else { return }
+        var route = route
+        if p.needsReroute {
+            // Kernel: ip_route_me_harder(): OUTPUT DNAT changed the destination.
+            p.needsReroute = false
+            let dst = IPv4View.destination(p.bytes, at: p.network)
+            guard let r = try? routeOutput(to: dst, source: IPv4View.source(p.bytes, at: p.network)) else {
+                kernel.trace(self, nil, .drop, "no route to \(dst) after DNAT (\(DropReason.ipOutNoRoutes.rawValue))")
+                return
+            }
+            route = r
+        }
         ipOutput(p, route: route)
     }
 
