@@ -21,6 +21,22 @@ public struct Step {
     public var expectStatus: Int32
 }
 
+/// A machine's NIC on an underlay network, configured as at boot.
+public struct Attachment {
+    public var line: Int
+    public var machine: String
+    public var device: String
+    public var address: String?
+    public var gateway: String?
+}
+
+/// An underlay LAN joining machines (a switch and its cables).
+public struct NetworkSpec {
+    public var line: Int
+    public var name: String
+    public var attachments: [Attachment]
+}
+
 public struct Scenario {
     public var path: String
     public var name: String
@@ -33,6 +49,8 @@ public struct Scenario {
     public var steps: [Step]
     /// Most events a run may take before it is stopped as a runaway (a loop or a storm).
     public var eventBudget: Int
+    /// Underlay networks (each machine attached to one gets a booted NIC and lo up).
+    public var networks: [NetworkSpec] = []
 }
 
 /// A problem with a scenario, located in its file.
@@ -91,6 +109,7 @@ public enum ScenarioLoader {
         var s = Scenario(path: path, name: baseName(path), description: "", seed: 1, start: .zero,
                          machines: ["host"], steps: [], eventBudget: defaultBudget)
         var stepsNode: Node?
+        var networksNode: [Node] = []
         for (k, v) in top {
             guard let key = k.string else { continue }
             let line = k.mark?.line
@@ -132,9 +151,14 @@ public enum ScenarioLoader {
                 s.machines = names
             case "steps":
                 stepsNode = v
+            case "networks":
+                guard case let .sequence(seq) = v else {
+                    throw ScenarioError(file: path, line: line, message: "`networks` must be a list")
+                }
+                networksNode = seq.map { $0 }
             default:
                 throw ScenarioError(file: path, line: line, message: "unknown key `\(key)`",
-                                    hint: "known keys: name, description, seed, start, budget, machines, steps")
+                                    hint: "known keys: name, description, seed, start, budget, machines, networks, steps")
             }
         }
         guard let stepsNode, case let .sequence(seq) = stepsNode else {
@@ -143,7 +167,72 @@ public enum ScenarioLoader {
         for item in seq {
             s.steps.append(try parseStep(item, index: s.steps.count + 1, scenario: s, path: path))
         }
+        for n in networksNode { s.networks.append(try parseNetwork(n, scenario: s, path: path)) }
         return s
+    }
+
+    /// `- name: lan` with `attach:` entries, each "MACHINE DEVICE [ADDRESS/LEN] [via GATEWAY]"
+    /// or a mapping {machine, device, address, gateway}.
+    static func parseNetwork(_ n: Node, scenario: Scenario, path: String) throws -> NetworkSpec {
+        guard case let .mapping(m) = n else {
+            throw ScenarioError(file: path, line: n.mark?.line, message: "a network must be a mapping with name and attach")
+        }
+        var spec = NetworkSpec(line: n.mark?.line ?? 0, name: "", attachments: [])
+        for (k, v) in m {
+            guard let key = k.string else { continue }
+            switch key {
+            case "name": spec.name = try scalar(v, key, path)
+            case "attach":
+                guard case let .sequence(seq) = v else {
+                    throw ScenarioError(file: path, line: k.mark?.line, message: "`attach` must be a list")
+                }
+                for a in seq { spec.attachments.append(try parseAttachment(a, scenario: scenario, path: path)) }
+            default:
+                throw ScenarioError(file: path, line: k.mark?.line, message: "unknown network key `\(key)`",
+                                    hint: "a network has name and attach")
+            }
+        }
+        if spec.name.isEmpty { throw ScenarioError(file: path, line: spec.line, message: "a network needs a name") }
+        return spec
+    }
+
+    static func parseAttachment(_ n: Node, scenario: Scenario, path: String) throws -> Attachment {
+        let line = n.mark?.line ?? 0
+        var a = Attachment(line: line, machine: "", device: "eth0", address: nil, gateway: nil)
+        switch n {
+        case .scalar(let sc):
+            let w = sc.string.split(separator: " ").map(String.init)
+            guard w.count >= 2 else {
+                throw ScenarioError(file: path, line: line, message: "an attachment reads MACHINE DEVICE [ADDRESS/LEN] [via GATEWAY]")
+            }
+            a.machine = w[0]
+            a.device = w[1]
+            var i = 2
+            if i < w.count, w[i] != "via" { a.address = w[i]; i += 1 }
+            if i + 1 < w.count, w[i] == "via" { a.gateway = w[i + 1]; i += 2 }
+            guard i == w.count else {
+                throw ScenarioError(file: path, line: line, message: "unexpected `\(w[i])` in an attachment")
+            }
+        case .mapping(let m):
+            for (k, v) in m {
+                guard let key = k.string else { continue }
+                switch key {
+                case "machine": a.machine = try scalar(v, key, path)
+                case "device": a.device = try scalar(v, key, path)
+                case "address": a.address = try scalar(v, key, path)
+                case "gateway": a.gateway = try scalar(v, key, path)
+                default:
+                    throw ScenarioError(file: path, line: k.mark?.line, message: "unknown attachment key `\(key)`")
+                }
+            }
+        default:
+            throw ScenarioError(file: path, line: line, message: "an attachment is a line or a mapping")
+        }
+        guard scenario.machines.contains(a.machine) else {
+            throw ScenarioError(file: path, line: line, message: "unknown machine `\(a.machine)`",
+                                hint: "machines: " + scenario.machines.joined(separator: ", "))
+        }
+        return a
     }
 
     static func parseStep(_ n: Node, index: Int, scenario: Scenario, path: String) throws -> Step {

@@ -5,6 +5,7 @@
 // step whose exit status differs from the expected one stops the run with a located error.
 
 import SimCore
+import Wire
 import NetKernel
 import Commands
 import Trace
@@ -74,6 +75,7 @@ public final class Runner {
     }
 
     public func run() throws -> RunResult {
+        try buildNetworks()
         for step in scenario.steps {
             try runStep(step)
         }
@@ -82,6 +84,39 @@ public final class Runner {
         for c in captures where !c.stopped { stopCapture(c) }
         return RunResult(scenario: scenario, transcript: transcript.text, captures: captures,
                          events: recorder?.events, eventsProcessed: kernel.clock.processed, virtualEnd: kernel.clock.now)
+    }
+
+    /// The underlay as the machines boot with it: NICs plugged in, configured and up, lo up.
+    private func buildNetworks() throws {
+        var booted = Set<String>()
+        for net in scenario.networks {
+            let seg = kernel.addSegment(net.name)
+            for a in net.attachments {
+                guard let m = kernel.machine(named: a.machine) else { continue }
+                let ns = m.root!
+                func bad(_ msg: String) -> ScenarioError { ScenarioError(file: scenario.path, line: a.line, message: msg) }
+                let nic: EthernetDevice
+                do {
+                    nic = try ns.addNIC(name: a.device, segment: seg)
+                } catch {
+                    throw bad("cannot add \(a.device) to \(a.machine): \(error)")
+                }
+                if let text = a.address {
+                    guard let p = IPv4Prefix(text, defaultLength: 32), text.contains("/") else {
+                        throw bad("`\(text)` is not an address with a prefix length (like 192.168.1.11/24)")
+                    }
+                    try ns.addAddress(p, broadcast: p.length < 31 ? p.broadcast : nil, scope: nil, label: nil, to: nic)
+                }
+                ns.setUp(nic, true)
+                if let g = a.gateway {
+                    guard let gw = IPv4Address(g) else { throw bad("`\(g)` is not an IPv4 address") }
+                    var r = Route(destination: IPv4Prefix(address: .any, length: 0), device: nic)
+                    r.gateway = gw
+                    do { try ns.addRoute(r) } catch { throw bad("default route via \(g): \(error)") }
+                }
+                if booted.insert(a.machine).inserted { ns.setUp(ns.loopback, true) }
+            }
+        }
     }
 
     private func fail(_ step: Step, _ message: String, hint: String? = nil) -> ScenarioError {

@@ -165,7 +165,11 @@ open class NetDevice {
     /// Kernel: qdisc "noop" until the device is first opened, "noqueue" from then on (for the
     /// queue-less devices modelled here).
     public internal(set) var everUp = false
-    public var qdiscName: String { everUp ? "noqueue" : "noop" }
+    public var qdiscName: String { everUp ? runningQdisc : "noop" }
+
+    /// The qdisc a device gets when first opened: queue-less virtual devices get "noqueue",
+    /// real NICs the system's default_qdisc.
+    open var runningQdisc: String { "noqueue" }
 
     /// Kernel: dev_get_iflink(): the ifindex of the device this one sits on (a veth's peer),
     /// or nil when it is its own.

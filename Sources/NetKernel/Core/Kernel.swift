@@ -26,6 +26,8 @@ public final class Kernel {
     public let seed: UInt64
     public var config: KernelConfig
     public private(set) var machines: [Machine] = []
+    /// Underlay LAN segments joining machines' NICs, in creation order.
+    public internal(set) var segments: [EthernetSegment] = []
     /// Frames received by any device (the benchmark's throughput measure).
     public internal(set) var framesDelivered = 0
     /// Receptions that shared a queue entry with an earlier one: each is an event of the model
