@@ -81,8 +81,10 @@ public final class Capture {
     /// The text trace: one line per packet, as `tcpdump -n` prints it.
     public var text: String {
         var out = ""
+        // One tcpdump process: TCP's relative sequence numbers carry from packet to packet.
+        let state = PrinterState()
         for r in records {
-            out += Timestamp.timeOfDay(r.time) + " " + PacketPrinter.ethernet(r.bytes, options: options) + "\n"
+            out += Timestamp.timeOfDay(r.time) + " " + PacketPrinter.ethernet(r.bytes, options: options, state: state) + "\n"
         }
         return out
     }

@@ -17,9 +17,9 @@ public struct PrintOptions: Sendable {
 
 public enum PacketPrinter {
     /// The text after the timestamp for one Ethernet frame.
-    public static func ethernet(_ b: [UInt8], options: PrintOptions) -> String {
+    public static func ethernet(_ b: [UInt8], options: PrintOptions, state: PrinterState = PrinterState()) -> String {
         guard let eth = try? EthernetHeader.parse(b) else { return "[|ether]" }
-        let body = network(b, at: EthernetHeader.length, etherType: eth.etherType, options: options)
+        let body = network(b, at: EthernetHeader.length, etherType: eth.etherType, options: options, state: state)
         guard options.linkHeader else {
             return body.bare
         }
@@ -42,13 +42,14 @@ public enum PacketPrinter {
         var afterLink: String
     }
 
-    static func network(_ b: [UInt8], at o: Int, etherType: EtherType, options: PrintOptions) -> Rendered {
+    static func network(_ b: [UInt8], at o: Int, etherType: EtherType, options: PrintOptions,
+                        state: PrinterState = PrinterState()) -> Rendered {
         switch etherType {
         case .arp:
             let t = ARPPrinter.print(b, at: o, verbose: options.verbose > 0)
             return Rendered(bare: "ARP, " + t, afterLink: t)
         case .ipv4:
-            let t = IPPrinter.print(b, at: o, options: options)
+            let t = IPPrinter.print(b, at: o, options: options, state: state)
             return Rendered(bare: "IP " + t, afterLink: t)
         default:
             let hex = String(etherType.rawValue, radix: 16)

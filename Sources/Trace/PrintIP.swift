@@ -5,7 +5,7 @@
 import Wire
 
 enum IPPrinter {
-    static func print(_ b: [UInt8], at o: Int, options: PrintOptions) -> String {
+    static func print(_ b: [UInt8], at o: Int, options: PrintOptions, state: PrinterState = PrinterState()) -> String {
         guard let (h, _) = try? IPv4Header.parse(b, at: o) else { return "[|ip]" }
         let payloadStart = o + h.headerLength
         let end = min(b.count, o + Int(h.totalLength))
@@ -23,7 +23,8 @@ enum IPPrinter {
                 body = UDPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options)
             case .tcp:
                 addrs = ""
-                body = TCPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options)
+                body = TCPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options, state: state,
+                                        fragmented: h.moreFragments)
             default: body = "ip-proto-\(h.proto.rawValue) \(Int(h.totalLength) - h.headerLength)"
             }
         }

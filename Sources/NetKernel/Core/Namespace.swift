@@ -26,6 +26,8 @@ public final class NetNamespace {
     private var peerIDIndex: [ObjectIdentifier: Int] = [:]
     private var usedPeerIDs = Set<Int>()
     var rawSockets: [RawSocket] = []
+    /// TCP sockets and hash tables (IPv4/TCP.swift).
+    lazy var tcp = TCPTable()
     /// Netfilter hook functions registered in this namespace.
     public internal(set) var nfHooks = NFHookTable()
     /// Connection tracking (inactive until a rule needs it).

@@ -14,6 +14,8 @@ public struct IPv4NetConfig: Sendable {
     /// net.ipv4.icmp_ratelimit (ms) and the token bucket burst.
     public var icmpRateLimitMS = 1000
     public var ipLocalPortRange = (32768, 60999)
+    /// net.ipv4.tcp_* (IPv4/TCP.swift).
+    public var tcp = TCPNetConfig()
     /// net.ipv4.conf.all.* where "all" is combined with the device's own value.
     public var allConf = IPv4DeviceConfig()
     /// net.ipv4.conf.default.*: copied into devices created later.
