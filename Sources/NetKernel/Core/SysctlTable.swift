@@ -110,7 +110,7 @@ enum SysctlTable {
 
     static func bool(_ s: String) throws -> Bool { try int(s) != 0 }
 
-    static let global: [Global] = [
+    static let global: [Global] = SysctlTable.tcpGlobals + [
         Global(name: "net.ipv4.ip_forward", get: { $0.ipv4.forwarding ? "1" : "0" },
                set: { ns, v in ns.setForwardingEverywhere(try bool(v)) }),
         Global(name: "net.ipv4.ip_default_ttl", get: { String($0.ipv4.defaultTTL) }, set: { ns, v in

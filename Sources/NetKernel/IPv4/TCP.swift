@@ -468,3 +468,49 @@ struct TCPSegment {
 func tcpDeviceOffloadsChecksum(_ dev: NetDevice) -> Bool {
     dev.isLoopback || dev is VethDevice || dev is BridgeDevice
 }
+
+// MARK: - sysctl keys (net.ipv4.tcp_*, net.core.rmem_max, net.core.somaxconn)
+
+extension SysctlTable {
+    static func tcpInt(_ name: String, _ kp: WritableKeyPath<TCPNetConfig, Int>, min lo: Int = 0) -> Global {
+        Global(name: name, get: { String($0.ipv4.tcp[keyPath: kp]) }, set: { ns, v in
+            let n = try int(v)
+            guard n >= lo else { throw KernelError(.EINVAL) }
+            ns.ipv4.tcp[keyPath: kp] = n
+        })
+    }
+
+    static func tcpBool(_ name: String, _ kp: WritableKeyPath<TCPNetConfig, Bool>) -> Global {
+        Global(name: name, get: { $0.ipv4.tcp[keyPath: kp] ? "1" : "0" }, set: { ns, v in ns.ipv4.tcp[keyPath: kp] = try bool(v) })
+    }
+
+    static func tcpTriple(_ name: String, _ kp: WritableKeyPath<TCPNetConfig, (Int, Int, Int)>) -> Global {
+        Global(name: name, get: { let t = $0.ipv4.tcp[keyPath: kp]; return "\(t.0)\t\(t.1)\t\(t.2)" }, set: { ns, v in
+            let r = try ints(v, count: 3)
+            guard r.count == 3, r.allSatisfy({ $0 >= 1 }) else { throw KernelError(.EINVAL) }
+            ns.ipv4.tcp[keyPath: kp] = (r[0], r[1], r[2])
+        })
+    }
+
+    /// The TCP knobs the model reads (net.ipv4.tcp_rmem sets the window scale: "4096 131072
+    /// 6291456" by default, wscale 7).
+    static let tcpGlobals: [Global] = [
+        tcpTriple("net.ipv4.tcp_rmem", \.rmem),
+        tcpTriple("net.ipv4.tcp_wmem", \.wmem),
+        tcpInt("net.ipv4.tcp_syn_retries", \.synRetries, min: 1),
+        tcpInt("net.ipv4.tcp_synack_retries", \.synackRetries),
+        tcpInt("net.ipv4.tcp_syn_linear_timeouts", \.synLinearTimeouts),
+        tcpInt("net.ipv4.tcp_retries2", \.retries2),
+        Global(name: "net.ipv4.tcp_fin_timeout", get: { String($0.ipv4.tcp.finTimeout.seconds) }, set: { ns, v in
+            let n = try int(v)
+            guard n >= 0 else { throw KernelError(.EINVAL) }
+            ns.ipv4.tcp.finTimeout = .seconds(Int64(n))
+        }),
+        tcpBool("net.ipv4.tcp_timestamps", \.timestamps),
+        tcpBool("net.ipv4.tcp_sack", \.sack),
+        tcpBool("net.ipv4.tcp_window_scaling", \.windowScaling),
+        tcpInt("net.ipv4.tcp_pingpong_thresh", \.pingpongThresh, min: 1),
+        tcpInt("net.core.rmem_max", \.coreRmemMax),
+        tcpInt("net.core.somaxconn", \.somaxconn),
+    ]
+}
