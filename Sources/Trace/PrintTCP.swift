@@ -9,7 +9,8 @@
 // of RST payloads and text protocols; -vv prints seq on every segment.
 // Leaves out: the binary protocols tcpdump decodes on other ports (BGP 179, PPTP 1723, Redis
 // 6379, SMB 139/445, BEEP, OpenFlow, DNS 53, MSDP, RPKI-RTR, LDP, NFS 2049): their payloads print
-// only as "length N"; MPTCP, TCP-AO and MD5 options print as their raw bytes.
+// only as "length N"; the MPTCP, TFO, TCP-AO, MD5 and experimental options are not decoded
+// (printed as their raw bytes, where tcpdump decodes them).
 
 import Wire
 

@@ -229,6 +229,25 @@ final class TCPCaptureTests: XCTestCase {
         try assertTcpdumpReadsOurText(cap)
     }
 
+    /// The ACK sent before the program reads advertises what the unread data leaves:
+    /// observed 510 after a 6- to 16-byte line, 509 after a 37-byte HTTP request to port 8080
+    /// (`nc -N 172.18.0.2 8080` sending "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"), and
+    /// tcpdump -v's text lines for it.
+    func testUnreadDataShrinksTheAdvertisedWindow() throws {
+        let lab = try TCPLab()
+        let cap = lab.capture(verbose: 1, filter: "tcp port 8080")
+        _ = try lab.ncListen(port: 8080)
+        let client = lab.host.openTCPSocket()
+        client.onConnected = { try? client.send(Array("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n".utf8)) }
+        try client.connect(to: TCPLab.containerIP, port: 8080)
+        try lab.run(for: .milliseconds(100))
+        let text = cap.text
+        XCTAssertTrue(text.contains("length 37: HTTP, length: 37\n\tGET /index.html HTTP/1.1\n\tHost: x\n\t\n"), text)
+        XCTAssertTrue(text.contains("Flags [.], cksum 0x584e (incorrect -> 0x"), text)
+        XCTAssertTrue(text.contains(", ack 38, win 509, options"), text)
+        try assertTcpdumpReadsOurText(cap)
+    }
+
     /// A SYN to a closed port is answered by the control socket: RST|ACK, seq 0, ack ISN+1,
     /// window 0, IP id 0, checksum computed (tcpdump -v says "correct", unlike the offloaded
     /// segments of sockets). connect() fails with ECONNREFUSED.

@@ -462,6 +462,7 @@ extension TCPSocket {
         var peerClosed = false
         if !payload.isEmpty {
             rcvNxt = rcvNxt &+ UInt32(payload.count)
+            rmemCharged += payload.count + TCPSocket.skbOverhead
             eventDataRecv(seg, length: payload.count)
         }
         if fin {
@@ -480,7 +481,7 @@ extension TCPSocket {
         lastSegSize = 0
         if len >= rcvMss {
             if len != rcvMss {
-                let truesize = len + 768
+                let truesize = len + TCPSocket.skbOverhead
                 let ratio = UInt32(max(1, min(255, (len << 8) / truesize)))
                 if ratio != scalingRatio {
                     scalingRatio = ratio
@@ -532,7 +533,7 @@ extension TCPSocket {
     /// grow by two segments, up to the clamp.
     func growWindow(length len: Int) {
         guard rcvSsthresh < windowClamp, Int(rcvSsthresh) < freeSpace else { return }
-        let truesize = len + 768
+        let truesize = len + TCPSocket.skbOverhead
         var incr = 0
         if winFromSpace(truesize) <= len {
             incr = 2 * advmss
@@ -574,10 +575,13 @@ extension TCPSocket {
     func deliverToProgram(_ data: [UInt8], peerClosed: Bool) {
         if !data.isEmpty {
             if let cb = onData, receiveQueue.isEmpty {
+                rmemCharged = 0
                 cb(data)
                 if !isGone { cleanupRbuf(copied: data.count) }
             } else if !isClosedByUser {
                 receiveQueue.append(contentsOf: data)
+            } else {
+                rmemCharged = 0
             }
         }
         if peerClosed, let cb = onPeerClosed {
@@ -591,6 +595,7 @@ extension TCPSocket {
         guard let cb = onData, !receiveQueue.isEmpty else { return }
         let d = receiveQueue
         receiveQueue.removeAll()
+        rmemCharged = 0
         cb(d)
         if !isGone { cleanupRbuf(copied: d.count) }
         if shutdownReceive, let pc = onPeerClosed {

@@ -71,6 +71,8 @@ public final class TCPSocket {
     weak var listener: TCPSocket?
     /// Data received but not read (only when onData is nil).
     public internal(set) var receiveQueue: [UInt8] = []
+    /// Truesize charged for received data the program has not read yet (sk_rmem_alloc).
+    var rmemCharged = 0
     var shutdownSend = false
     var shutdownReceive = false
     /// inet_sk(sk)->inet_id: the IP id counter of a connected socket.
@@ -291,6 +293,7 @@ public final class TCPSocket {
         let n = min(max, receiveQueue.count)
         let out = Array(receiveQueue.prefix(n))
         receiveQueue.removeFirst(n)
+        rmemCharged = receiveQueue.isEmpty ? 0 : Swift.max(0, rmemCharged - n)
         if n > 0 { cleanupRbuf(copied: n) }
         return out
     }
