@@ -3,7 +3,9 @@
 // Guarantees: parse checks only that the 8 header bytes are there (the length and checksum
 // checks are the receiver's, udp_rcv()'s, so that a printer can show a bad datagram); emit
 // writes exactly `length` bytes; a computed checksum of 0 is sent as 0xffff, and a received
-// 0 means "no checksum" (RFC 768).
+// 0 means "no checksum" (RFC 768). A sender with checksum offload leaves only the folded
+// pseudo-header sum in the field (udp4_hwcsum(), CHECKSUM_PARTIAL), which is what a capture
+// on the sending host shows and what tcpdump -vv calls "bad udp cksum".
 // Leaves out: UDP-Lite's partial coverage, IPv6's pseudo header.
 
 /// The UDP header as fields.
@@ -51,6 +53,8 @@ public enum UDPChecksumStatus: Equatable, Sendable {
     case valid
     /// The field is 0: the sender computed none, which IPv4 allows.
     case absent
+    /// The field holds the folded pseudo-header sum of an offloaded checksum (CHECKSUM_PARTIAL).
+    case partial
     /// It does not verify; `expected` is what the field should have held.
     case invalid(expected: UInt16)
 }
@@ -83,6 +87,19 @@ public enum UDPView {
         b.setU16(c, at: o + 6)
     }
 
+    /// The folded pseudo-header sum: what udp4_hwcsum() leaves in the field for a device that
+    /// completes the checksum itself.
+    public static func partialValue(source: IPv4Address, destination: IPv4Address, length: Int) -> UInt16 {
+        var s = IPv4Header.pseudoHeaderSum(source: source, destination: destination, proto: .udp, length: length)
+        while s >> 16 != 0 { s = (s & 0xffff) &+ (s >> 16) }
+        return UInt16(s)
+    }
+
+    /// Stores the offloaded form of the checksum of the datagram at `o` (length from its header).
+    public static func fillPartialChecksum(_ b: inout [UInt8], at o: Int, source: IPv4Address, destination: IPv4Address) {
+        b.setU16(partialValue(source: source, destination: destination, length: length(b, at: o)), at: o + 6)
+    }
+
     /// Verifies the datagram `b[o..<o+length]` against the pseudo header.
     public static func verifyChecksum(_ b: [UInt8], at o: Int, length: Int,
                                       source: IPv4Address, destination: IPv4Address) -> UDPChecksumStatus {
@@ -90,6 +107,7 @@ public enum UDPView {
         if field == 0 { return .absent }
         let pseudo = IPv4Header.pseudoHeaderSum(source: source, destination: destination, proto: .udp, length: length)
         if InternetChecksum.verify(b, o..<(o + length), initial: pseudo) { return .valid }
+        if field == partialValue(source: source, destination: destination, length: length) { return .partial }
         return .invalid(expected: computeChecksum(b, at: o, length: length, source: source, destination: destination))
     }
 }

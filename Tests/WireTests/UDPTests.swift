@@ -166,13 +166,17 @@ final class UDPHeaderTests: XCTestCase {
         let b = CapturedUDP.badChecksum
         XCTAssertEqual(UDPView.verifyChecksum(b, at: 34, length: 11, source: CapturedUDP.a, destination: CapturedUDP.b),
                        .invalid(expected: 0x5f23))
+        // The offloaded field is exactly the folded pseudo-header sum: the receiver trusts it
+        // (CHECKSUM_PARTIAL), tcpdump does not ("-> 0xbcfc", the complete checksum).
         let o = CapturedUDP.offloadProbe
-        XCTAssertEqual(UDPView.verifyChecksum(o, at: 34, length: 40, source: CapturedUDP.a, destination: CapturedUDP.b),
-                       .invalid(expected: 0xbcfc))
-        // The offloaded field is exactly the folded pseudo-header sum.
+        XCTAssertEqual(UDPView.verifyChecksum(o, at: 34, length: 40, source: CapturedUDP.a, destination: CapturedUDP.b), .partial)
+        XCTAssertEqual(UDPView.partialValue(source: CapturedUDP.a, destination: CapturedUDP.b, length: 40), 0x173d)
+        XCTAssertEqual(UDPView.computeChecksum(o, at: 34, length: 40, source: CapturedUDP.a, destination: CapturedUDP.b), 0xbcfc)
+        var offloaded = Array(CapturedUDP.probe[34...])
+        UDPView.fillPartialChecksum(&offloaded, at: 0, source: CapturedUDP.a, destination: IPv4Address(10, 0, 2, 2))
         var folded = IPv4Header.pseudoHeaderSum(source: CapturedUDP.a, destination: CapturedUDP.b, proto: .udp, length: 40)
         while folded >> 16 != 0 { folded = (folded & 0xffff) + (folded >> 16) }
-        XCTAssertEqual(folded, 0x173d)
+        XCTAssertEqual(offloaded.u16(at: 6), UInt16(folded))
         XCTAssertEqual(UDPView.verifyChecksum(CapturedUDP.noChecksum, at: 34, length: 12, source: CapturedUDP.a, destination: CapturedUDP.b),
                        .absent)
         // fillChecksum repairs both.

@@ -9,6 +9,7 @@ public enum Errno: Int32, Error, Sendable {
     case ELOOP = 40, ENOTSUP = 95, EAFNOSUPPORT = 97, EADDRINUSE = 98, EADDRNOTAVAIL = 99
     case ENETDOWN = 100, ENETUNREACH = 101, ECONNRESET = 104, ENOBUFS = 105, EISCONN = 106
     case ENOTCONN = 107, ETIMEDOUT = 110, ECONNREFUSED = 111, EHOSTDOWN = 112, EHOSTUNREACH = 113
+    case ENONET = 64, EPROTO = 71, EDESTADDRREQ = 89, ENOPROTOOPT = 92
     case EMSGSIZE = 90, EPROTONOSUPPORT = 93, EPIPE = 32
 
     /// glibc's strerror() text.
@@ -51,6 +52,10 @@ public enum Errno: Int32, Error, Sendable {
         case .EHOSTDOWN: return "Host is down"
         case .EHOSTUNREACH: return "No route to host"
         case .EMSGSIZE: return "Message too long"
+        case .ENONET: return "Machine is not on the network"
+        case .EPROTO: return "Protocol error"
+        case .EDESTADDRREQ: return "Destination address required"
+        case .ENOPROTOOPT: return "Protocol not available"
         case .EPROTONOSUPPORT: return "Protocol not supported"
         case .EPIPE: return "Broken pipe"
         }

@@ -13,6 +13,15 @@ public struct IPv4NetConfig: Sendable {
     public var icmpEchoIgnoreBroadcasts = true
     /// net.ipv4.icmp_ratelimit (ms) and the token bucket burst.
     public var icmpRateLimitMS = 1000
+    /// net.ipv4.icmp_ratemask: ICMP types whose errors are rate limited (bit n = type n;
+    /// 0x1818 = destination unreachable, source quench, time exceeded, parameter problem).
+    public var icmpRatemask: UInt32 = 0x1818
+    /// net.ipv4.icmp_msgs_per_sec and icmp_msgs_burst: the namespace-wide ICMP token bucket.
+    public var icmpMsgsPerSec = 1000
+    public var icmpMsgsBurst = 50
+    /// net.ipv4.icmp_errors_use_inbound_ifaddr: source errors from the incoming device's
+    /// address instead of the route back's.
+    public var icmpErrorsUseInboundIfaddr = false
     public var ipLocalPortRange = (32768, 60999)
     /// net.ipv4.tcp_* (IPv4/TCP.swift).
     public var tcp = TCPNetConfig()
