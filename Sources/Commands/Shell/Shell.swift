@@ -25,6 +25,10 @@ public enum Shell {
         case "sysctl": return SysctlCommand.run(rest, ctx)
         case "route": return RouteCommand.run(rest, ctx)
         case "conntrack": return ConntrackCommand.run(rest, ctx)
+        case "iptables", "iptables-nft": return Iptables.run(rest, ctx)
+        case "iptables-save", "iptables-nft-save": return IptablesSave.run(rest, ctx)
+        case "iptables-restore", "iptables-nft-restore": return IptablesRestore.run(rest, ctx)
+        case "dmesg": return Dmesg.run(rest, ctx)
         case "sleep":
             guard rest.count == 1, let t = SimTime.parseSeconds(rest[0]) else {
                 ctx.eprintln("sleep: invalid time interval '\(rest.first ?? "")'")
@@ -47,5 +51,5 @@ public enum Shell {
     }
 
     /// Programs this shell knows, for error hints.
-    public static let programs = ["ip", "brctl", "bridge", "ping", "tcpdump", "sysctl", "route", "sleep", "echo", "true", "false"]
+    public static let programs = ["ip", "brctl", "bridge", "ping", "tcpdump", "sysctl", "route", "iptables", "iptables-save", "iptables-restore", "dmesg", "sleep", "echo", "true", "false"]
 }

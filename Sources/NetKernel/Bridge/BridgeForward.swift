@@ -14,6 +14,7 @@ extension BridgeDevice {
 
     /// Kernel: br_forward() / __br_forward() / br_dev_queue_push_xmit().
     func forward(_ p: Packet, to port: BridgePort, from ingress: BridgePort?) {
+        if ingress == nil && p.nfBridge?.bridgedDNAT == true && brNFBridgedDNATResume(p) { return }
         guard shouldDeliver(to: port, from: ingress) else {
             namespace.kernel.trace(namespace, self, .drop, "destination behind the ingress port (\(DropReason.bridgeSamePort.rawValue))")
             return
@@ -21,14 +22,17 @@ extension BridgeDevice {
         namespace.kernel.trace(namespace, self, .forward, "\(EthernetView.destination(p.bytes)) -> \(port.device.name)")
         var q = p
         q.hops += 1
+        guard brNFForward(&q, to: port, from: ingress) else { return }
         namespace.devQueueXmit(port.device, q)
     }
 
     /// Kernel: br_flood(): walks br->port_list, newest port first.
     func flood(_ p: Packet, from ingress: BridgePort?, localOrigin: Bool) {
+        if ingress == nil && p.nfBridge?.bridgedDNAT == true && brNFBridgedDNATResume(p) { return }
         for port in ports.reversed() where port.flood && shouldDeliver(to: port, from: ingress) {
             var q = p
             q.hops += 1
+            guard brNFForward(&q, to: port, from: ingress) else { continue }
             namespace.devQueueXmit(port.device, q)
         }
     }

@@ -13,7 +13,7 @@ extension BridgeDevice {
         let ns = namespace
         if p.pktType == .loopback { return .pass }
         let src = EthernetView.source(p.bytes)
-        let dst = EthernetView.destination(p.bytes)
+        var dst = EthernetView.destination(p.bytes)
         guard !src.isMulticast, !src.isZero else {
             ns.kernel.trace(ns, port.device, .drop, "invalid source \(src)")
             return .consumed
@@ -24,6 +24,9 @@ extension BridgeDevice {
             ns.kernel.trace(ns, port.device, .drop, "port \(port.state.name) (\(DropReason.bridgePortState.rawValue))")
             return .consumed
         }
+        // br_netfilter: the IPv4 PREROUTING hook (may drop, DNAT or pass the frame up).
+        guard brNFPreRouting(port, &p) else { return .consumed }
+        dst = EthernetView.destination(p.bytes)
         if port.learning { learn(src, on: port) }
         guard port.state == .forwarding else { return .consumed }
 

@@ -115,6 +115,8 @@ public final class Machine {
     var retired: [AnyObject] = []
     var macRNG: SplitMix64
     var miscRNG: SplitMix64
+    /// printk's ring buffer (what dmesg prints), see Netfilter/Log.swift.
+    public let kernelLog = KernelLog()
     /// Jiffies at virtual time zero; the phase of the tick relative to the clock.
     let jiffiesAtZero: Int64
     let tickPhase: SimTime

@@ -35,6 +35,8 @@ public final class NetNamespace {
     /// The nat table's chain walk, once the nat table exists.
     var natChain: ((inout Packet, NFHookState) -> NFVerdict)?
     var natEnabled = false
+    /// iptables tables and br_netfilter settings (Netfilter/Tables.swift), made on first use.
+    var xtables: NetfilterState?
     var ipIdents: IPIdentGenerator
     public private(set) var loopback: LoopbackDevice!
     var alive = true

@@ -29,6 +29,10 @@ public struct Packet {
     public var ctInvalid = false
     /// OUTPUT DNAT changed the destination: the route must be looked up again.
     public var needsReroute = false
+    /// skb->nf_trace: set by the TRACE target, logged at every rule the packet matches.
+    public var nfTrace = false
+    /// skb->nf_bridge: br_netfilter's record of a bridged IPv4 packet (its ports).
+    public var nfBridge: BridgeNFInfo?
 
     public init(bytes: [UInt8], network: Int = EthernetHeader.length) {
         self.bytes = bytes

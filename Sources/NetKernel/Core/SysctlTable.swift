@@ -9,7 +9,7 @@ import SimCore
 extension NetNamespace {
     /// Every key, sorted as `sysctl -a` lists them.
     public var sysctlKeys: [String] {
-        var keys = SysctlTable.global.map(\.name)
+        var keys = SysctlTable.global.filter { !$0.rootOnly || isRoot }.map(\.name)
         for scope in ["all", "default"] + devices.map(\.name) {
             keys += SysctlTable.conf.map { "net.ipv4.conf.\(scope).\($0.name)" }
         }
@@ -32,7 +32,7 @@ extension NetNamespace {
     private func sysctlAccess(_ rawKey: String, write value: String?) throws -> String {
         let key = rawKey.replacingSlashes
         let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        if let e = SysctlTable.global.first(where: { $0.name == key }) {
+        if let e = SysctlTable.global.first(where: { $0.name == key }), !e.rootOnly || isRoot {
             if let v = value { try e.set(self, v) }
             return e.get(self)
         }
@@ -80,6 +80,8 @@ enum SysctlTable {
         let name: String
         let get: (NetNamespace) -> String
         let set: (NetNamespace, String) throws -> Void
+        /// Only init_net has the key (net.netfilter.nf_log_all_netns).
+        var rootOnly = false
     }
     struct Conf {
         let name: String
@@ -110,7 +112,21 @@ enum SysctlTable {
 
     static func bool(_ s: String) throws -> Bool { try int(s) != 0 }
 
+    /// net.bridge.* (br_netfilter) and net.netfilter.nf_log_all_netns: Netfilter/Tables.swift.
+    static func bridgeNF(_ name: String, _ kp: WritableKeyPath<BridgeNFSysctls, Bool>) -> Global {
+        Global(name: "net.bridge." + name, get: { ($0.xtables?.bridgeNF ?? BridgeNFSysctls())[keyPath: kp] ? "1" : "0" },
+               set: { ns, v in ns.netfilter.bridgeNF[keyPath: kp] = try bool(v) })
+    }
+
     static let global: [Global] = SysctlTable.tcpGlobals + [
+        bridgeNF("bridge-nf-call-arptables", \.callARPTables),
+        bridgeNF("bridge-nf-call-ip6tables", \.callIP6Tables),
+        bridgeNF("bridge-nf-call-iptables", \.callIPTables),
+        bridgeNF("bridge-nf-filter-pppoe-tagged", \.filterPPPoETagged),
+        bridgeNF("bridge-nf-filter-vlan-tagged", \.filterVLANTagged),
+        bridgeNF("bridge-nf-pass-vlan-input-dev", \.passVLANInputDev),
+        Global(name: "net.netfilter.nf_log_all_netns", get: { $0.xtables?.logAllNetns == true ? "1" : "0" },
+               set: { ns, v in ns.netfilter.logAllNetns = try bool(v) }, rootOnly: true),
         Global(name: "net.ipv4.ip_forward", get: { $0.ipv4.forwarding ? "1" : "0" },
                set: { ns, v in ns.setForwardingEverywhere(try bool(v)) }),
         Global(name: "net.ipv4.ip_default_ttl", get: { String($0.ipv4.defaultTTL) }, set: { ns, v in
