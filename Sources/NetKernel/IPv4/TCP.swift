@@ -124,7 +124,8 @@ struct TCPFourTuple: Hashable {
 
 /// Kernel: struct inet_bind_bucket: who holds a local port.
 final class TCPBindBucket {
-    var owners: [TCPSocket] = []
+    /// By socket id: only ever asked "is there a conflict", never walked into behaviour.
+    var owners: [Int: TCPSocket] = [:]
     /// Sockets that got the port from bind() (tb->fastreuse >= 0); connect()'s ephemeral
     /// ports may not share such a port.
     var boundByBind: Int = 0
@@ -140,8 +141,9 @@ final class TCPTable {
     var bound: [UInt16: TCPBindBucket] = [:]
     /// Kernel: table_perturb[] of __inet_hash_connect (random at first use).
     var perturb: [Int: UInt32] = [:]
-    /// Every socket ever opened that is not yet gone, in creation order (what `ss` walks).
-    var all: [TCPSocket] = []
+    /// Every socket not yet gone, by creation id (listings sort the ids, so hash order never
+    /// shows; removal is O(1) for many connections).
+    var all: [Int: TCPSocket] = [:]
     var nextSocketID = 0
     var rng: SplitMix64?
     var secret: UInt64 = 0
@@ -156,13 +158,13 @@ extension NetNamespace {
     /// A new TCP socket (socket(AF_INET, SOCK_STREAM, 0)).
     public func openTCPSocket() -> TCPSocket {
         let s = TCPSocket(namespace: self)
-        tcp.all.append(s)
+        tcp.all[s.id] = s
         return s
     }
 
     /// Sockets not yet gone, in creation order: listeners, connections, SYN-RECV and
     /// TIME-WAIT entries (what `ss -ta` lists, in a stable order).
-    public var tcpSockets: [TCPSocket] { tcp.all.filter { !$0.isGone } }
+    public var tcpSockets: [TCPSocket] { tcp.all.keys.sorted().compactMap { tcp.all[$0] } }
 
     // MARK: - Randomness
 
@@ -302,7 +304,7 @@ extension NetNamespace {
     /// unless both set SO_REUSEADDR and the other is not listening, or both SO_REUSEPORT.
     func tcpBindConflict(_ s: TCPSocket, address: IPv4Address, port: UInt16) -> Bool {
         guard let b = tcp.bound[port] else { return false }
-        for o in b.owners where o !== s && !o.isGone {
+        for (_, o) in b.owners where o !== s && !o.isGone {
             let overlap = address.isZero || o.localAddress.isZero || o.localAddress == address
             if !overlap { continue }
             if s.reuseAddress && o.reuseAddress && o.state != .listen { continue }
@@ -315,7 +317,7 @@ extension NetNamespace {
     func tcpBindHash(_ s: TCPSocket, port: UInt16, byBind: Bool) {
         let b = tcp.bound[port] ?? TCPBindBucket()
         tcp.bound[port] = b
-        b.owners.append(s)
+        b.owners[s.id] = s
         if byBind { b.boundByBind += 1 }
         s.bindBucketPort = port
         s.boundByBind = byBind
@@ -323,7 +325,7 @@ extension NetNamespace {
 
     func tcpBindUnhash(_ s: TCPSocket) {
         guard let p = s.bindBucketPort, let b = tcp.bound[p] else { return }
-        b.owners.removeAll { $0 === s }
+        b.owners[s.id] = nil
         if s.boundByBind { b.boundByBind -= 1 }
         if b.owners.isEmpty { tcp.bound[p] = nil }
         s.bindBucketPort = nil
@@ -394,9 +396,9 @@ extension NetNamespace {
         // The quoted segment went from one of our addresses; the error's offender may be a
         // router, so find the socket by the quoted ports and destination.
         var found: TCPSocket?
-        for s in tcp.all where !s.isGone && s.localPort == sport && s.remotePort == dport && s.remoteAddress == e.originalDestination {
-            found = s
-            break
+        for (_, s) in tcp.all where s.localPort == sport && s.remotePort == dport && s.remoteAddress == e.originalDestination {
+            // Several matches are possible only with different local addresses: take the oldest.
+            if found == nil || s.id < found!.id { found = s }
         }
         guard let s = found else {
             kernel.trace(self, nil, .icmp, "tcp: icmp error for \(e.originalDestination):\(dport) matches no socket")

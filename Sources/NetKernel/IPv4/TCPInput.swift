@@ -100,10 +100,11 @@ extension TCPSocket {
         c.sndSml = c.iss
         c.synSentAt = now
         c.state = .synRecv
-        ns.tcp.all.append(c)
+        ns.tcp.all[c.id] = c
+        requestSocks[c.id] = c
         ns.tcp.established[c.tuple] = c
         c.hashed = true
-        ns.tcp.bound[localPort]?.owners.append(c)
+        ns.tcp.bound[localPort]?.owners[c.id] = c
         c.bindBucketPort = localPort
         pendingChildren += 1
         kernel.trace(ns, seg.device, .socket, "tcp: \(describe) SYN from \(seg.source):\(h.sourcePort): request sock (tcp_conn_request)")
@@ -186,6 +187,7 @@ extension TCPSocket {
         initTransfer()
         state = .established
         let l = listener
+        l?.requestSocks[id] = nil
         if let l {
             l.acceptQueue.append(self)
             kernel.trace(namespace, seg.device, .socket, "tcp: \(describe) established, queued for accept on \(l.localAddress):\(l.localPort)")
@@ -409,7 +411,7 @@ extension TCPSocket {
             sndBuf.removeFirst(dataAcked)
             sndBufSeq = sndBufSeq &+ UInt32(dataAcked)
         }
-        if sndBuf.isEmpty { sndBufSeq = seqAfter(ack, writeSeq) ? writeSeq : (finSeq.map { seqAfter(ack, $0) ? writeSeq : $0 } ?? writeSeq) }
+        if sndBuf.isEmpty { sndBufSeq = finSeq ?? writeSeq }
         sndUna = ack
         retransmits = 0
         backoff = 0

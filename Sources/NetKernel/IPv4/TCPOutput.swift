@@ -475,13 +475,15 @@ extension TCPSocket {
             sendSYN()
         } else {
             let dataEnd = head.fin ? head.end &- 1 : head.end
-            let s = Int(head.start &- sndBufSeq)
+            // A segment the peer acknowledged in part resends only the rest.
+            let from = seqBefore(head.start, sndUna) ? sndUna : head.start
+            let s = Int(from &- sndBufSeq)
             let e = Int(dataEnd &- sndBufSeq)
             let payload = s >= 0 && e <= sndBuf.count && s <= e ? Array(sndBuf[s..<e]) : []
             var flags: TCPFlags = [.ack]
             if !payload.isEmpty && dataEnd == bufferEnd { flags.insert(.psh) }
             if head.fin { flags.insert(.fin) }
-            transmit(seq: head.start, flags: flags, payload: payload)
+            transmit(seq: from, flags: flags, payload: payload)
         }
         if state == .synSent && totalRTO <= c.synLinearTimeouts {
             backoff = 0

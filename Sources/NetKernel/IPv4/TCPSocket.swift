@@ -68,6 +68,8 @@ public final class TCPSocket {
     /// Children in SYN-RECV (request socks) and children waiting to be accepted.
     var pendingChildren = 0
     public internal(set) var acceptQueue: [TCPSocket] = []
+    /// A listener's children still in SYN-RECV.
+    var requestSocks: [Int: TCPSocket] = [:]
     weak var listener: TCPSocket?
     /// Data received but not read (only when onData is nil).
     public internal(set) var receiveQueue: [UInt8] = []
@@ -394,9 +396,10 @@ public final class TCPSocket {
             c.done()
         }
         acceptQueue.removeAll()
-        for c in ns.tcp.all where c.listener === self && c.state == .synRecv {
-            c.done()
+        for k in requestSocks.keys.sorted() {
+            if let c = requestSocks[k], c.state == .synRecv, !c.isGone { c.done() }
         }
+        requestSocks.removeAll()
         state = .close
         unhashAll()
     }
@@ -426,7 +429,8 @@ public final class TCPSocket {
         ns.tcpBindUnhash(self)
         if !isGone {
             isGone = true
-            if let i = ns.tcp.all.firstIndex(where: { $0 === self }) { ns.tcp.all.remove(at: i) }
+            ns.tcp.all[id] = nil
+            listener?.requestSocks[id] = nil
         }
     }
 
