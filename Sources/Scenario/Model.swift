@@ -19,6 +19,8 @@ public struct Step {
     public var captureName: String?
     /// Exit status the author expects (default 0); any other status stops the scenario.
     public var expectStatus: Int32
+    /// Lines the person types into the command (telnet, nc), one a second.
+    public var input: [String]? = nil
 }
 
 /// A machine's NIC on an underlay network, configured as at boot.
@@ -255,6 +257,11 @@ public enum ScenarioLoader {
                     step.machine = name
                 case "background": step.background = try bool(v, key, path)
                 case "capture": step.captureName = try scalar(v, key, path)
+                case "input":
+                    let text = try scalar(v, key, path)
+                    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                    if lines.last == "" { lines.removeLast() }
+                    step.input = lines
                 case "status":
                     guard let st = Int32(try scalar(v, key, path)) else {
                         throw ScenarioError(file: path, line: k.mark?.line, message: "`status` must be an exit status number")
@@ -262,7 +269,7 @@ public enum ScenarioLoader {
                     step.expectStatus = st
                 default:
                     throw ScenarioError(file: path, line: k.mark?.line, message: "unknown step key `\(key)`",
-                                        hint: "a step is a command line, or a mapping with run, machine, background, capture, status")
+                                        hint: "a step is a command line, or a mapping with run, machine, background, capture, status, input")
                 }
             }
         default:

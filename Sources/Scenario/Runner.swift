@@ -135,12 +135,23 @@ public final class Runner {
         } catch {
             throw fail(step, "\(error)")
         }
-        guard parsed.pipeline.count == 1, let argv = parsed.pipeline.first else {
-            if parsed.pipeline.isEmpty { return }
-            throw fail(step, "pipelines are not supported here", hint: "split the pipeline into separate steps")
-        }
+        guard let argv = parsed.pipeline.last else { return }
         let background = parsed.background || step.background
         let ctx = ToolContext(kernel: kernel, machine: machine, namespace: machine.root, out: transcript, epoch: scenario.start)
+        if let lines = step.input { ctx.input = .typed(lines) }
+        // A pipeline: each earlier command runs to completion and feeds the next one's input
+        // (enough for `echo hello | nc -N HOST PORT`).
+        for earlier in parsed.pipeline.dropLast() {
+            let sink = BufferSink()
+            let pctx = ToolContext(kernel: kernel, machine: machine, namespace: machine.root, out: sink, epoch: scenario.start)
+            pctx.input = ctx.input
+            guard case .finished = Shell.run(earlier, pctx) else {
+                throw fail(step, "`\(earlier.joined(separator: " "))` cannot start a pipeline",
+                           hint: "only commands that finish at once (echo, printf) can feed a pipe")
+            }
+            transcript.stderr(sink.errorText)
+            ctx.input = .pipe(Array(sink.stdoutText.utf8))
+        }
         let outcome = Shell.run(argv, ctx)
         switch outcome {
         case .finished(let status):
@@ -165,7 +176,8 @@ public final class Runner {
             }
             if !p.isFinished {
                 p.interrupt()
-                throw fail(step, "\(p.name) did not finish within \(foregroundLimit.seconds / 3600) hours of virtual time")
+                throw fail(step, "\(p.name) did not finish within \(foregroundLimit.seconds / 3600) hours of virtual time",
+                           hint: p.stallHint)
             }
             try check(step, status: p.exitStatus, ctx: ctx)
         case .capture(let req):

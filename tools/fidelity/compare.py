@@ -123,9 +123,14 @@ class Normalizer:
         line = PING_TOTAL.sub(lambda m: m.group(1) + ", time <T>ms", line)
         line = PING_RTT.sub("rtt min/avg/max/mdev = <rtt> ms", line)
         line = PING_IPG.sub("ipg/ewma <ipg> ms", line)
+        # TCP timestamps start at a random offset per connection.
+        line = TCP_TS.sub(lambda m: "TS val " + self.placeholder("tsval", m.group(1)) + " ecr " + self.placeholder("tsval", m.group(2)) if m.group(2) != "0" else "TS val " + self.placeholder("tsval", m.group(1)) + " ecr 0", line)
         # The simulator's machine is the unnamed root namespace; the replay's is fid_<machine>.
         line = LINK_NETNS.sub("link-netns <machine>", line)
         return line
+
+
+TCP_TS = re.compile(r"TS val (\d+) ecr (\d+)")
 
 
 def normalize(text):

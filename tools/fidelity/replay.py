@@ -43,10 +43,16 @@ ALLOWED = {
     "ip", "bridge", "brctl", "ping", "tcpdump", "sleep", "echo", "true", "false", "sysctl",
     "iptables", "iptables-save", "iptables-nft", "iptables-legacy", "ip6tables", "nft", "tc",
     "conntrack", "nc", "ncat", "arping", "traceroute", "tracepath", "arp", "route", "ifconfig",
-    "ss", "netstat", "ethtool",
+    "ss", "netstat", "ethtool", "telnet", "printf",
 }
 
+# Programs that may feed a pipe (they only print their arguments).
+PIPE_SOURCES = {"echo", "printf"}
+
 IPV6_OFF = ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]
+# The simulator models a stock host's tcp_rmem (window scale 7); kernels on big machines use
+# a 32 MiB maximum (window scale 10). Every namespace of a replay gets the stock value.
+TCP_RMEM = ["sysctl", "-qw", "net.ipv4.tcp_rmem=4096 131072 6291456"]
 
 VERBOSE_LINE = "tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n"
 
@@ -64,7 +70,9 @@ def warn(msg):
 
 
 class Step:
-    def __init__(self, index, text, machine, background, capture, status):
+    def __init__(self, index, text, machine, background, capture, status, typed=None):
+        self.typed = typed
+        self.pipe = []
         self.index = index
         self.text = text
         self.machine = machine
@@ -102,19 +110,25 @@ def load_scenario(path):
             bg = bg if isinstance(bg, bool) else str(bg) in ("true", "yes", "on")
             capture = item.get("capture")
             status = int(item.get("status", 0))
+            typed = item.get("input")
+            typed = str(typed).split("\n") if typed is not None else None
+            if typed and typed[-1] == "":
+                typed.pop()
         else:
-            text, machine, bg, capture, status = scalar_text(item), machines[0], False, None, 0
+            text, machine, bg, capture, status, typed = scalar_text(item), machines[0], False, None, 0, None
         text = text.strip()
         if not text:
             raise Refused("%s: step %d has no command" % (path, i))
-        steps.append(Step(i, text, machine, bg, scalar_text(capture) if capture is not None else None, status))
+        steps.append(Step(i, text, machine, bg, scalar_text(capture) if capture is not None else None, status, typed))
     return data.get("name") or os.path.basename(path), machines, steps
 
 
 def shell_words(line):
     """Words of one step as the simulator's ShellWords reads them: quotes, backslashes, a
-    comment at an unquoted `#` that starts a word, and a trailing `&`. Returns (argv, bg)."""
+    comment at an unquoted `#` that starts a word, `|` between commands and a trailing `&`.
+    Returns (argv, bg, pipe) where pipe lists the commands that feed argv's input."""
     words, cur, in_word, quote, i, bg = [], "", False, None, 0, False
+    pipe = []
     while i < len(line):
         c = line[i]
         if quote:
@@ -147,7 +161,15 @@ def shell_words(line):
                 raise Refused("only a trailing `&' is supported")
             bg = True
             break
-        elif c in "|;<>()":
+        elif c == "|":
+            if in_word:
+                words.append(cur)
+            cur, in_word = "", False
+            if not words:
+                raise Refused("syntax error near unexpected token `|'")
+            pipe.append(words)
+            words = []
+        elif c in ";<>()":
             raise Refused("shell syntax `%s' is not supported (one command per step)" % c)
         else:
             cur += c
@@ -157,7 +179,7 @@ def shell_words(line):
         raise Refused("unexpected EOF while looking for matching `%s'" % quote)
     if in_word:
         words.append(cur)
-    return words, bg
+    return words, bg, pipe
 
 
 # MARK: - Reading commands the way the tools do
@@ -384,10 +406,14 @@ def prescan(machines, steps):
             raise Refused("machine name `%s` cannot be a namespace name" % m)
     for st in steps:
         try:
-            argv, bg = shell_words(st.text)
+            argv, bg, pipe = shell_words(st.text)
         except Refused as e:
             raise Refused("%s: %s" % (st.where(), e))
+        for cmd in pipe:
+            if prog_name(strip_sudo(cmd)) not in PIPE_SOURCES:
+                raise Refused("%s: only %s may feed a pipe" % (st.where(), ", ".join(sorted(PIPE_SOURCES))))
         st.argv = argv
+        st.pipe = pipe
         st.background = st.background or bg
         if not strip_sudo(argv):
             continue
@@ -511,9 +537,10 @@ class Replay:
         self.disable_ipv6(name)
 
     def disable_ipv6(self, name):
-        r = subprocess.run(["ip", "netns", "exec", name] + IPV6_OFF, capture_output=True, text=True, timeout=30)
-        if r.returncode != 0:
-            warn("could not disable IPv6 in %s: %s" % (name, r.stderr.strip()))
+        for setting in (IPV6_OFF, TCP_RMEM):
+            r = subprocess.run(["ip", "netns", "exec", name] + setting, capture_output=True, text=True, timeout=30)
+            if r.returncode != 0:
+                warn("could not set %s in %s: %s" % (" ".join(setting[2:]), name, r.stderr.strip()))
 
     def cleanup(self):
         for b in self.background:
@@ -623,17 +650,75 @@ class Replay:
             self.background.append(Background(st, proc, log))
             time.sleep(0.2)
             return
+        if st.pipe:
+            data = b""
+            for cmd in st.pipe:
+                data = subprocess.run(strip_sudo(cmd), input=data, capture_output=True).stdout
+            rc, text = self.foreground(st, argv, stdin_data=data)
+            self.out(text)
+            return self.status(st, rc)
+        if st.typed is not None:
+            rc, text = self.typed_session(st, argv)
+            self.out(text)
+            return self.status(st, rc)
         rc, text = self.foreground(st, argv)
         if ip is not None and ip.is_netns() and ip.sub == "list":
             text = self.filter_netns_list(st, text)
         self.out(text)
         self.status(st, rc)
 
-    def foreground(self, st, argv):
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    def typed_session(self, st, argv):
+        """A person at a terminal: a line a second (echoed, as the terminal shows what is
+        typed), then for telnet ^] and quit. Output and echoes are merged in time order."""
+        import threading
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True, env=self.env)
+        events = []
+        lock = threading.Lock()
+
+        def reader():
+            while True:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    return
+                with lock:
+                    events.append((time.monotonic(), chunk.decode("utf-8", "replace")))
+
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        prog = prog_name(strip_sudo(unwrap(st.argv)[1]))
+        try:
+            for line in st.typed:
+                time.sleep(1.0)
+                if proc.poll() is not None:
+                    break
+                with lock:
+                    events.append((time.monotonic(), line + "\n"))
+                proc.stdin.write((line + "\n").encode())
+                proc.stdin.flush()
+            time.sleep(1.0)
+            if proc.poll() is None and prog == "telnet":
+                proc.stdin.write(b"\x1d")
+                proc.stdin.flush()
+                time.sleep(0.01)
+                proc.stdin.write(b"quit\n")
+                proc.stdin.flush()
+            proc.stdin.close()
+            proc.wait(timeout=FOREGROUND_TIMEOUT)
+        except (BrokenPipeError, subprocess.TimeoutExpired):
+            stop(proc)
+        t.join(timeout=2)
+        text = "".join(chunk for _, chunk in sorted(events, key=lambda e: e[0]))
+        # A pipe is not a terminal: show the escape and `quit` as a terminal echoes them.
+        text = text.replace("\ntelnet> Connection closed.", "^]\ntelnet> quit\nConnection closed.")
+        return proc.returncode, text.replace("\r\n", "\n")
+
+    def foreground(self, st, argv, stdin_data=None):
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 start_new_session=True, env=self.env)
         try:
-            data, _ = proc.communicate(timeout=FOREGROUND_TIMEOUT)
+            data, _ = proc.communicate(input=stdin_data, timeout=FOREGROUND_TIMEOUT)
             note = ""
         except subprocess.TimeoutExpired:
             stop(proc)

@@ -25,6 +25,8 @@ public enum Shell {
         case "sysctl": return SysctlCommand.run(rest, ctx)
         case "route": return RouteCommand.run(rest, ctx)
         case "conntrack": return ConntrackCommand.run(rest, ctx)
+        case "nc", "netcat", "nc.openbsd": return Netcat.start(rest, ctx)
+        case "telnet": return Telnet.start(rest, ctx)
         case "iptables", "iptables-nft": return Iptables.run(rest, ctx)
         case "iptables-save", "iptables-nft-save": return IptablesSave.run(rest, ctx)
         case "iptables-restore", "iptables-nft-restore": return IptablesRestore.run(rest, ctx)
@@ -38,7 +40,17 @@ public enum Shell {
         case "true", ":": return .finished(0)
         case "false": return .finished(1)
         case "echo":
-            ctx.println(rest.joined(separator: " "))
+            var words = rest
+            var newline = true
+            if words.first == "-n" { newline = false; words.removeFirst() }
+            ctx.out.stdout(words.joined(separator: " ") + (newline ? "\n" : ""))
+            return .finished(0)
+        case "printf":
+            guard let fmt = rest.first else {
+                ctx.eprintln("printf: usage: printf [-v var] format [arguments]")
+                return .finished(2)
+            }
+            ctx.out.stdout(Shell.printf(fmt, Array(rest.dropFirst())))
             return .finished(0)
         default:
             if execName {
@@ -50,6 +62,39 @@ public enum Shell {
         }
     }
 
+    /// The shell's printf for the common cases: %s, %d, %%, and \\n \\t \\r \\\\ escapes.
+    static func printf(_ fmt: String, _ args: [String]) -> String {
+        var out = ""
+        var next = args.makeIterator()
+        let chars = Array(fmt)
+        var k = 0
+        while k < chars.count {
+            let c = chars[k]
+            if c == "\\", k + 1 < chars.count {
+                switch chars[k + 1] {
+                case "n": out += "\n"
+                case "t": out += "\t"
+                case "r": out += "\r"
+                default: out.append(chars[k + 1])
+                }
+                k += 2
+            } else if c == "%", k + 1 < chars.count {
+                switch chars[k + 1] {
+                case "s", "d": out += next.next() ?? ""
+                case "%": out += "%"
+                default: out.append(chars[k + 1])
+                }
+                k += 2
+            } else {
+                out.append(c)
+                k += 1
+            }
+        }
+        return out
+    }
+
     /// Programs this shell knows, for error hints.
-    public static let programs = ["ip", "brctl", "bridge", "ping", "tcpdump", "sysctl", "route", "iptables", "iptables-save", "iptables-restore", "dmesg", "sleep", "echo", "true", "false"]
+    public static let programs = ["ip", "brctl", "bridge", "ping", "tcpdump", "sysctl", "route", "iptables", "iptables-save",
+                                   "iptables-restore", "dmesg", "conntrack", "nc", "telnet", "sleep", "echo", "printf",
+                                   "true", "false"]
 }

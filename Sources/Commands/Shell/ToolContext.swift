@@ -13,10 +13,20 @@ public protocol OutputSink: AnyObject {
 /// Collects output in order (stdout and stderr interleaved as written).
 public final class BufferSink: OutputSink {
     public private(set) var text = ""
+    public private(set) var stdoutText = ""
     public private(set) var errorText = ""
     public init() {}
-    public func stdout(_ t: String) { text += t }
+    public func stdout(_ t: String) { text += t; stdoutText += t }
     public func stderr(_ t: String) { text += t; errorText += t }
+}
+
+/// A tool's standard input.
+public enum ToolInput {
+    /// The output of the previous command of a pipeline: all of it at once, then EOF.
+    case pipe([UInt8])
+    /// Lines a person types into the terminal (the step's `input:`), one a second, echoed by
+    /// the terminal as they are typed.
+    case typed([String])
 }
 
 public final class ToolContext {
@@ -24,6 +34,8 @@ public final class ToolContext {
     public let machine: Machine
     public var namespace: NetNamespace
     public let out: OutputSink
+    /// Standard input; nil is a terminal nobody types into (or /dev/null in the background).
+    public var input: ToolInput?
     /// Wall-clock time at virtual time zero (the scenario's start).
     public let epoch: SimTime
 
@@ -39,7 +51,9 @@ public final class ToolContext {
     public var wallNow: SimTime { epoch + kernel.clock.now }
 
     func with(namespace ns: NetNamespace) -> ToolContext {
-        ToolContext(kernel: kernel, machine: machine, namespace: ns, out: out, epoch: epoch)
+        let c = ToolContext(kernel: kernel, machine: machine, namespace: ns, out: out, epoch: epoch)
+        c.input = input
+        return c
     }
 
     func println(_ s: String) { out.stdout(s + "\n") }
@@ -58,6 +72,12 @@ public protocol SimProcess: AnyObject {
     var endsOnItsOwn: Bool { get }
     /// Called once when the process finishes.
     var onExit: ((Int32) -> Void)? { get set }
+    /// What to tell the author when it does not finish in the foreground.
+    var stallHint: String? { get }
+}
+
+extension SimProcess {
+    public var stallHint: String? { nil }
 }
 
 /// A parsed tcpdump invocation; the Trace layer starts the capture.

@@ -1,0 +1,332 @@
+// Netcat: OpenBSD netcat as Debian ships it (1.219): `nc -l [-p] PORT`, `nc HOST PORT`, -u,
+// -z, -v, -w, -N, -q, -k, -s, with its messages. Data read from the network goes to standard
+// output; standard input (a pipe or typed lines) goes to the network.
+// As on Linux: without -N (or -q) the connection stays open after the input ends, so
+// `echo hello | nc HOST PORT` only ends when the other side closes.
+
+import SimCore
+import NetKernel
+import Wire
+
+public final class Netcat: SimProcess {
+    struct Options {
+        var listen = false
+        var udp = false
+        var zero = false
+        var verbose = false
+        var keep = false
+        var shutdownOnEOF = false
+        var quitAfterEOF: SimTime?
+        var timeout: SimTime?
+        var sourcePort: UInt16?
+        var sourceAddress: IPv4Address?
+        var host: String?
+        var port: UInt16?
+    }
+
+    public let name = "nc"
+    public let pid: Int32
+    public private(set) var isFinished = false
+    public private(set) var exitStatus: Int32 = 0
+    public var onExit: ((Int32) -> Void)?
+    public var endsOnItsOwn: Bool { true }
+    public var stallHint: String? {
+        opts.listen ? "a listening nc waits for a client: run it in the background with a trailing &"
+            : "nc keeps the connection open after its input ends: add -N (or -q 0) to close it, or run it in the background"
+    }
+
+    private let ctx: ToolContext
+    private let opts: Options
+    private var listener: TCPSocket?
+    private var conn: TCPSocket?
+    private var timer: EventID?
+    private var pendingInput: [UInt8] = []
+    private var inputDone = false
+
+    private init(ctx: ToolContext, opts: Options) {
+        self.ctx = ctx
+        self.opts = opts
+        pid = ctx.machine.allocatePID()
+    }
+
+    static let usage = """
+    usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]
+    \t  [-m minttl] [-O length] [-P proxy_username] [-p source_port]
+    \t  [-q seconds] [-s sourceaddr] [-T keyword] [-V rtable] [-W recvlimit]
+    \t  [-w timeout] [-X proxy_protocol] [-x proxy_address[:port]]
+    \t  [destination] [port]
+    """
+
+    static func start(_ args: [String], _ ctx: ToolContext) -> ShellOutcome {
+        var o = Options()
+        var positional: [String] = []
+        var it = args.makeIterator()
+        func fail(_ m: String, usage: Bool = false) -> ShellOutcome {
+            ctx.eprintln("nc: " + m)
+            if usage { ctx.eprintln(Netcat.usage) }
+            return .finished(1)
+        }
+        while let a = it.next() {
+            guard a.hasPrefix("-"), a.count > 1 else { positional.append(a); continue }
+            var chars = Array(a.dropFirst())
+            while !chars.isEmpty {
+                let f = chars.removeFirst()
+                switch f {
+                case "l": o.listen = true
+                case "u": o.udp = true
+                case "z": o.zero = true
+                case "v": o.verbose = true
+                case "k": o.keep = true
+                case "N": o.shutdownOnEOF = true
+                case "n", "4", "d", "D", "C": break
+                case "p", "w", "q", "s":
+                    let inline = String(chars)
+                    chars = []
+                    guard let v = inline.isEmpty ? it.next() : inline else {
+                        return fail("option requires an argument -- '\(f)'", usage: true)
+                    }
+                    switch f {
+                    case "p":
+                        guard let p = UInt16(v) else { return fail("port number invalid: \(v)") }
+                        o.sourcePort = p
+                    case "w":
+                        guard let t = SimTime.parseSeconds(v) else { return fail("timeout invalid: \(v)") }
+                        o.timeout = t
+                    case "q":
+                        guard let t = SimTime.parseSeconds(v) else { return fail("quit timer invalid: \(v)") }
+                        o.quitAfterEOF = t
+                    default:
+                        guard let s = IPv4Address(v) else { return fail("getaddrinfo for host \"\(v)\" port 0: Name or service not known") }
+                        o.sourceAddress = s
+                    }
+                default:
+                    return fail("invalid option -- '\(f)'", usage: true)
+                }
+            }
+        }
+        if o.listen {
+            if let p = positional.last, positional.count == 1 {
+                guard let n = Int(p) else { return fail("port number invalid: \(p)") }
+                guard n <= 65535 else { return fail("port number too large: \(p)") }
+                o.port = UInt16(n)
+            } else if positional.isEmpty, let p = o.sourcePort {
+                o.port = p
+            } else {
+                return fail("missing port number")
+            }
+        } else {
+            guard positional.count == 2 else { return fail("missing port number") }
+            o.host = positional[0]
+            guard let n = Int(positional[1]) else { return fail("port number invalid: \(positional[1])") }
+            guard n <= 65535 else { return fail("port number too large: \(positional[1])") }
+            o.port = UInt16(n)
+            guard IPv4Address(positional[0]) != nil else {
+                return fail("getaddrinfo for host \"\(positional[0])\" port \(n): Name or service not known")
+            }
+        }
+        if o.udp {
+            return fail("UDP mode is not modelled yet")
+        }
+        let nc = Netcat(ctx: ctx, opts: o)
+        return nc.begin()
+    }
+
+    private func begin() -> ShellOutcome {
+        switch ctx.input {
+        case .pipe(let bytes)?:
+            pendingInput = bytes
+            inputDone = true
+        case .typed(let lines)?:
+            scheduleTyped(lines)
+        case nil:
+            // A listener in the background reads /dev/null; a client's terminal stays open.
+            inputDone = opts.listen
+        }
+        let ns = ctx.namespace
+        if opts.listen {
+            let s = ns.openTCPSocket()
+            s.reuseAddress = true
+            s.reusePort = true
+            do {
+                try s.bind(address: opts.sourceAddress ?? .any, port: opts.port!)
+                try s.listen(backlog: 1)
+            } catch let e as KernelError {
+                ctx.eprintln("nc: \(e.errno.message)")
+                s.close()
+                return .finished(1)
+            } catch {
+                return .finished(1)
+            }
+            listener = s
+            s.onAccept = { [unowned self] c in self.accepted(c) }
+            return .process(self)
+        }
+        let dst = IPv4Address(opts.host!)!
+        let s = ns.openTCPSocket()
+        conn = s
+        do {
+            if opts.sourceAddress != nil || opts.sourcePort != nil {
+                try s.bind(address: opts.sourceAddress ?? .any, port: opts.sourcePort ?? 0)
+            }
+            try s.connect(to: dst, port: opts.port!)
+        } catch let e as KernelError {
+            if opts.verbose || e.errno == .ECONNREFUSED {
+                ctx.eprintln("nc: connect to \(dst) port \(opts.port!) (tcp) failed: \(e.errno.message)")
+            }
+            s.close()
+            return .finished(1)
+        } catch {
+            return .finished(1)
+        }
+        s.onConnected = { [unowned self] in self.connected() }
+        s.onError = { [unowned self] e in self.connectFailed(e) }
+        if let t = opts.timeout {
+            timer = ctx.kernel.clock.schedule(after: t) { [unowned self] in
+                self.timer = nil
+                if self.conn?.state == .synSent {
+                    if self.opts.verbose {
+                        self.ctx.eprintln("nc: connect to \(dst) port \(self.opts.port!) (tcp) timed out: Operation now in progress")
+                    }
+                    self.conn?.abort()
+                    self.finish(1)
+                }
+            }
+        }
+        return .process(self)
+    }
+
+    private func scheduleTyped(_ lines: [String]) {
+        for (i, l) in lines.enumerated() {
+            ctx.kernel.clock.schedule(after: .seconds(Int64(i + 1))) { [weak self] in
+                guard let self, !self.isFinished else { return }
+                self.ctx.println(l)
+                self.write(Array((l + "\n").utf8))
+                if i == lines.count - 1 { self.inputEnded() }
+            }
+        }
+        if lines.isEmpty { inputDone = true }
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        if let c = conn, c.state == .established || c.state == .closeWait {
+            try? c.send(bytes)
+        } else {
+            pendingInput += bytes
+        }
+    }
+
+    private func inputEnded() {
+        inputDone = true
+        afterInputEnd()
+    }
+
+    /// What -N and -q do once standard input has ended.
+    private func afterInputEnd() {
+        guard let c = conn, c.state == .established || c.state == .closeWait else { return }
+        if opts.shutdownOnEOF { c.shutdownWrite() }
+        if let q = opts.quitAfterEOF {
+            ctx.kernel.clock.schedule(after: q) { [weak self] in
+                guard let self, !self.isFinished else { return }
+                self.conn?.close()
+                self.finish(0)
+            }
+        }
+    }
+
+    private func accepted(_ c: TCPSocket) {
+        guard conn == nil else {
+            // Without -k nc serves one client: later ones wait in the backlog.
+            return
+        }
+        conn = c
+        if !opts.keep { listener?.close(); listener = nil }
+        attach(c)
+        flushInput()
+    }
+
+    private func connected() {
+        if let t = timer { ctx.kernel.clock.cancel(t); timer = nil }
+        guard let c = conn else { return }
+        if opts.zero {
+            if opts.verbose {
+                ctx.eprintln("Connection to \(opts.host!) \(opts.port!) port [tcp/\(Netcat.service(opts.port!))] succeeded!")
+            }
+            c.close()
+            finish(0)
+            return
+        }
+        if opts.verbose {
+            ctx.eprintln("Connection to \(opts.host!) \(opts.port!) port [tcp/\(Netcat.service(opts.port!))] succeeded!")
+        }
+        attach(c)
+        flushInput()
+    }
+
+    private func flushInput() {
+        guard let c = conn else { return }
+        if !pendingInput.isEmpty {
+            try? c.send(pendingInput)
+            pendingInput = []
+        }
+        if inputDone { afterInputEnd() }
+    }
+
+    private func attach(_ c: TCPSocket) {
+        c.onData = { [unowned self] bytes in
+            self.ctx.out.stdout(Terminal.render(bytes))
+        }
+        c.onPeerClosed = { [unowned self] in
+            // The peer is done; with standard input at its end too, nc exits.
+            self.conn?.close()
+            self.finish(0)
+        }
+        c.onError = { [unowned self] e in
+            if e.errno != .ECONNRESET || self.opts.verbose { self.ctx.eprintln("nc: read(net): \(e.errno.message)") }
+            self.finish(1)
+        }
+    }
+
+    private func connectFailed(_ e: KernelError) {
+        if let t = timer { ctx.kernel.clock.cancel(t); timer = nil }
+        if opts.verbose || e.errno == .ECONNREFUSED {
+            ctx.eprintln("nc: connect to \(opts.host!) port \(opts.port!) (tcp) failed: \(e.errno.message)")
+        }
+        finish(1)
+    }
+
+    public func interrupt() {
+        conn?.close()
+        listener?.close()
+        finish(opts.listen ? 0 : 1)
+    }
+
+    private func finish(_ status: Int32) {
+        guard !isFinished else { return }
+        isFinished = true
+        exitStatus = status
+        if let t = timer { ctx.kernel.clock.cancel(t) }
+        listener?.close()
+        onExit?(status)
+    }
+
+    /// /etc/services names nc -v prints.
+    static func service(_ port: UInt16) -> String {
+        let known: [UInt16: String] = [21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "domain", 80: "http",
+                                       110: "pop3", 443: "https", 3306: "mysql", 5432: "postgresql", 6379: "redis",
+                                       8080: "http-alt"]
+        return known[port] ?? "*"
+    }
+}
+
+/// How a terminal shows bytes a program writes: CR LF ends a line like LF.
+enum Terminal {
+    static func render(_ bytes: [UInt8]) -> String {
+        var b: [UInt8] = []
+        b.reserveCapacity(bytes.count)
+        for (i, x) in bytes.enumerated() {
+            if x == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { continue }
+            b.append(x)
+        }
+        return String(decoding: b, as: UTF8.self)
+    }
+}
