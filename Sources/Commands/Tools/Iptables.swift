@@ -348,8 +348,8 @@ enum Iptables {
                 }
                 throw IptFailure.plainTryHelp("Bad argument `\(a)'")
             case .ext(let e, let o, let arg):
-                try e.generic(o, arg, invert: invert)
                 do {
+                    try e.generic(o, arg, invert: invert)
                     try e.parse(o, arg, invert: invert, p.ctx) {
                         guard g.optind < g.argv.count else { return nil }
                         let v = g.argv[g.optind]

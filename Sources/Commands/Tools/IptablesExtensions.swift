@@ -804,13 +804,13 @@ extension XTMatch {
 }
 
 extension XTPhysdevMatch {
-    /// libxt_physdev prints the same options in -L and -S (bitmask order).
+    /// libxt_physdev prints the same options in -L and -S (physdev_save()'s order).
     var optionText: String {
         var s = ""
-        if let i = physIn { s += (invertIn ? " !" : "") + " --physdev-in " + i.text }
-        if let o = physOut { s += (invertOut ? " !" : "") + " --physdev-out " + o.text }
         if isIn { s += (invertIsIn ? " !" : "") + " --physdev-is-in" }
+        if let i = physIn { s += (invertIn ? " !" : "") + " --physdev-in " + i.text }
         if isOut { s += (invertIsOut ? " !" : "") + " --physdev-is-out" }
+        if let o = physOut { s += (invertOut ? " !" : "") + " --physdev-out " + o.text }
         if isBridged { s += (invertIsBridged ? " !" : "") + " --physdev-is-bridged" }
         return s
     }

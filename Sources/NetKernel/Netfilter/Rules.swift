@@ -90,6 +90,21 @@ public struct XTRule: Sendable {
         }
     }
 
+    /// Kernel: xt_check_match()'s protocol check: tcp, udp and icmp only for their own
+    /// (not inverted) -p, multiport only for port protocols.
+    var matchesValid: Bool {
+        for m in matches {
+            switch m {
+            case .tcp: if ip.proto != 6 || ip.invertProto { return false }
+            case .udp: if ip.proto != 17 || ip.invertProto { return false }
+            case .icmp: if ip.proto != 1 || ip.invertProto { return false }
+            case .multiport: if ![6, 17, 136, 132, 33].contains(ip.proto) || ip.invertProto { return false }
+            default: break
+            }
+        }
+        return true
+    }
+
     /// A state or conntrack match needs connection tracking (nf_ct_netns_get()).
     var needsConntrack: Bool {
         matches.contains { m in

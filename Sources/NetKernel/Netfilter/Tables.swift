@@ -420,32 +420,49 @@ public struct XTTransaction {
             let opsHere = ops.filter { $0.table == k }
             guard !opsHere.isEmpty else { continue }
             let (op, chain) = (opsHere.last!.op, opsHere.last!.chain)
+            // Every rule: its matches' protocol and its target's table (checkentry), and no
+            // jump to a base chain (nft_verdict_init(): EOPNOTSUPP).
+            for c in t.chains {
+                for r in c.rules {
+                    if !r.matchesValid || !r.target.allowed(table: k, hook: nil, rule: r) {
+                        throw XTError.batch(op: op, error: "Invalid argument", object: "rule in chain \(chain)")
+                    }
+                    if let n = r.target.chainTarget, t.chain(n)?.isBuiltin == true {
+                        throw XTError.batch(op: op, error: "Operation not supported", object: "rule in chain \(chain)")
+                    }
+                }
+            }
+            // Depth: the longest jump path below each chain (a loop is endless), memoised.
+            var height: [Int: Int] = [:]
+            var onStack = Set<Int>()
+            func depth(_ ci: Int) -> Int {
+                if let h = height[ci] { return h }
+                if onStack.contains(ci) { return Int.max / 2 }
+                onStack.insert(ci)
+                var h = 0
+                for r in t.chains[ci].rules {
+                    if let n = r.target.chainTarget, let j = t.chainIndex(n), !t.chains[j].isBuiltin {
+                        h = max(h, min(Int.max / 2, depth(j) + 1))
+                    }
+                }
+                onStack.remove(ci)
+                height[ci] = h
+                return h
+            }
             for base in t.chains.indices where t.chains[base].isBuiltin && t.chains[base].exists {
+                if depth(base) >= 16 { throw XTError.batch(op: op, error: "Too many links", object: "rule in chain \(chain)") }
+                // Targets must be allowed at the hook of every chain that reaches them.
                 let hook = t.chains[base].hook!
-                var visiting: [Int] = []
-                func walk(_ ci: Int, level: Int) throws {
-                    if level >= 16 { throw XTError.batch(op: op, error: "Too many links", object: "rule in chain \(chain)") }
-                    visiting.append(ci)
-                    defer { visiting.removeLast() }
+                var seen = Set<Int>()
+                var todo = [base]
+                while let ci = todo.popLast() {
+                    guard seen.insert(ci).inserted else { continue }
                     for r in t.chains[ci].rules {
                         if !r.target.allowed(table: k, hook: hook, rule: r) {
                             throw XTError.batch(op: op, error: "Invalid argument", object: "rule in chain \(chain)")
                         }
-                        if let n = r.target.chainTarget {
-                            guard let j = t.chainIndex(n) else { continue }
-                            if t.chains[j].isBuiltin {
-                                throw XTError.batch(op: op, error: "Operation not supported", object: "rule in chain \(chain)")
-                            }
-                            try walk(j, level: level + 1)
-                        }
+                        if let n = r.target.chainTarget, let j = t.chainIndex(n) { todo.append(j) }
                     }
-                }
-                try walk(base, level: 0)
-            }
-            // A target in an unreachable chain is still checked against its table.
-            for c in t.chains where !c.isBuiltin {
-                for r in c.rules where !r.target.allowed(table: k, hook: nil, rule: r) {
-                    throw XTError.batch(op: op, error: "Invalid argument", object: "rule in chain \(chain)")
                 }
             }
         }
