@@ -124,11 +124,8 @@ public final class Netcat: SimProcess {
                 return fail("getaddrinfo for host \"\(positional[0])\" port \(n): Name or service not known")
             }
         }
-        if o.udp {
-            return fail("UDP mode is not modelled yet")
-        }
         let nc = Netcat(ctx: ctx, opts: o)
-        return nc.begin()
+        return o.udp ? nc.beginUDP() : nc.begin()
     }
 
     private func begin() -> ShellOutcome {
@@ -193,6 +190,85 @@ public final class Netcat: SimProcess {
             }
         }
         return .process(self)
+    }
+
+    // MARK: - UDP
+
+    private var udp: UDPSocket?
+    private var idleTimer: EventID?
+
+    /// -u: datagrams. A client sends each piece of input as one datagram; a listener talks to
+    /// the first peer that writes to it. -w ends an idle session (the only way one ends).
+    private func beginUDP() -> ShellOutcome {
+        let s = ctx.namespace.openUDPSocket()
+        udp = s
+        s.onReceive = { [unowned self] data, from, port in
+            if self.opts.listen, self.peerConnected == false {
+                self.peerConnected = true
+                try? s.connect(to: from, port: port)
+            }
+            self.ctx.out.stdout(Terminal.render(data))
+            self.touch()
+        }
+        // A port unreachable answer makes the next read fail with ECONNREFUSED, which nc
+        // takes as the end of the network side: it waits out -w and exits 0.
+        s.onErrorReport = { _ in }
+        do {
+            if opts.listen {
+                try s.bind(address: opts.sourceAddress ?? .any, port: opts.port!)
+            } else {
+                if opts.sourceAddress != nil || opts.sourcePort != nil {
+                    try s.bind(address: opts.sourceAddress ?? .any, port: opts.sourcePort ?? 0)
+                }
+                try s.connect(to: IPv4Address(opts.host!)!, port: opts.port!)
+                if opts.verbose || opts.zero {
+                    if opts.verbose {
+                        ctx.eprintln("Connection to \(opts.host!) \(opts.port!) port [udp/\(Netcat.service(opts.port!, udp: true))] succeeded!")
+                    }
+                    if opts.zero {
+                        _ = try? s.send(Array("X".utf8))
+                        s.close()
+                        return .finished(0)
+                    }
+                }
+            }
+        } catch let e as KernelError {
+            ctx.eprintln("nc: \(e.errno.message)")
+            s.close()
+            return .finished(1)
+        } catch {
+            return .finished(1)
+        }
+        switch ctx.input {
+        case .pipe(let bytes)?:
+            if !bytes.isEmpty, !opts.listen { _ = try? s.send(bytes) }
+        case .typed(let lines)?:
+            for (i, l) in lines.enumerated() {
+                ctx.kernel.clock.schedule(after: .seconds(Int64(i + 1))) { [weak self] in
+                    guard let self, !self.isFinished else { return }
+                    self.ctx.println(l)
+                    _ = try? s.send(Array((l + "\n").utf8))
+                    self.touch()
+                }
+            }
+        case nil:
+            break
+        }
+        touch()
+        return .process(self)
+    }
+
+    private var peerConnected = false
+
+    /// -w: the session ends after this long without traffic.
+    private func touch() {
+        guard let w = opts.timeout else { return }
+        if let t = idleTimer { ctx.kernel.clock.cancel(t) }
+        idleTimer = ctx.kernel.clock.schedule(after: w) { [weak self] in
+            guard let self, !self.isFinished else { return }
+            self.udp?.close()
+            self.finish(0)
+        }
     }
 
     private func scheduleTyped(_ lines: [String]) {
@@ -297,6 +373,7 @@ public final class Netcat: SimProcess {
     public func interrupt() {
         conn?.close()
         listener?.close()
+        udp?.close()
         finish(opts.listen ? 0 : 1)
     }
 
@@ -305,16 +382,20 @@ public final class Netcat: SimProcess {
         isFinished = true
         exitStatus = status
         if let t = timer { ctx.kernel.clock.cancel(t) }
+        if let t = idleTimer { ctx.kernel.clock.cancel(t) }
         listener?.close()
+        udp?.close()
         onExit?(status)
     }
 
     /// /etc/services names nc -v prints.
-    static func service(_ port: UInt16) -> String {
-        let known: [UInt16: String] = [21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "domain", 80: "http",
-                                       110: "pop3", 443: "https", 3306: "mysql", 5432: "postgresql", 6379: "redis",
-                                       8080: "http-alt"]
-        return known[port] ?? "*"
+    static func service(_ port: UInt16, udp: Bool = false) -> String {
+        let tcp: [UInt16: String] = [21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "domain", 80: "http",
+                                     110: "pop3", 443: "https", 3306: "mysql", 5432: "postgresql", 6379: "redis",
+                                     8080: "http-alt"]
+        let udpNames: [UInt16: String] = [53: "domain", 67: "bootps", 68: "bootpc", 69: "tftp", 123: "ntp",
+                                          161: "snmp", 514: "syslog"]
+        return (udp ? udpNames[port] : tcp[port]) ?? "*"
     }
 }
 
