@@ -230,7 +230,7 @@ final class TCPCaptureTests: XCTestCase {
     }
 
     /// The ACK sent before the program reads advertises what the unread data leaves:
-    /// observed 510 after a 6- to 16-byte line, 509 after a 37-byte HTTP request to port 8080
+    /// observed 510 after a 1- to 16-byte line, 509 after a 37-byte HTTP request to port 8080
     /// (`nc -N 172.18.0.2 8080` sending "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"), and
     /// tcpdump -v's text lines for it.
     func testUnreadDataShrinksTheAdvertisedWindow() throws {
@@ -246,6 +246,31 @@ final class TCPCaptureTests: XCTestCase {
         XCTAssertTrue(text.contains("Flags [.], cksum 0x584e (incorrect -> 0x"), text)
         XCTAssertTrue(text.contains(", ack 38, win 509, options"), text)
         try assertTcpdumpReadsOurText(cap)
+        // And after 300 and 600 bytes: 507 and 505; over lo (window 65483 -> 512): 511 after
+        // 100 bytes.
+        XCTAssertEqual(try firstServerAckWindow(bytes: 300), 507)
+        XCTAssertEqual(try firstServerAckWindow(bytes: 600), 505)
+        XCTAssertEqual(try firstServerAckWindow(bytes: 6, loopback: true), 512)
+        XCTAssertEqual(try firstServerAckWindow(bytes: 100, loopback: true), 511)
+        XCTAssertEqual(try firstServerAckWindow(bytes: 300, loopback: true), 510)
+    }
+
+    func firstServerAckWindow(bytes n: Int, loopback: Bool = false) throws -> UInt16 {
+        let lab = try TCPLab()
+        let ns = loopback ? lab.container : lab.host
+        let dev = loopback ? lab.container.loopback! : lab.bridge
+        var windows: [UInt16] = []
+        dev.addTap(PacketTap(promiscuous: true) { _, b, _ in
+            guard IPv4View.proto(b, at: 14) == .tcp, let h = try? TCPHeader.parse(b, at: 34), h.sourcePort == 9000,
+                  h.flags == [.ack] else { return }
+            windows.append(h.window)
+        })
+        _ = try lab.ncListen(port: 9000)
+        let c = ns.openTCPSocket()
+        c.onConnected = { try? c.send([UInt8](repeating: 0x61, count: n)) }
+        try c.connect(to: loopback ? IPv4Address(127, 0, 0, 1) : TCPLab.containerIP, port: 9000)
+        try lab.run(for: .milliseconds(100))
+        return try XCTUnwrap(windows.first)
     }
 
     /// A SYN to a closed port is answered by the control socket: RST|ACK, seq 0, ack ISN+1,

@@ -464,7 +464,7 @@ extension TCPSocket {
         var peerClosed = false
         if !payload.isEmpty {
             rcvNxt = rcvNxt &+ UInt32(payload.count)
-            rmemCharged += payload.count + TCPSocket.skbOverhead
+            rmemCharged += TCPSocket.skbTruesize(payload.count, loopback: seg.device?.isLoopback ?? false)
             eventDataRecv(seg, length: payload.count)
         }
         if fin {
@@ -483,7 +483,7 @@ extension TCPSocket {
         lastSegSize = 0
         if len >= rcvMss {
             if len != rcvMss {
-                let truesize = len + TCPSocket.skbOverhead
+                let truesize = len + 712  // a full-sized segment in a page fragment
                 let ratio = UInt32(max(1, min(255, (len << 8) / truesize)))
                 if ratio != scalingRatio {
                     scalingRatio = ratio
@@ -535,7 +535,7 @@ extension TCPSocket {
     /// grow by two segments, up to the clamp.
     func growWindow(length len: Int) {
         guard rcvSsthresh < windowClamp, Int(rcvSsthresh) < freeSpace else { return }
-        let truesize = len + TCPSocket.skbOverhead
+        let truesize = len + 712
         var incr = 0
         if winFromSpace(truesize) <= len {
             incr = 2 * advmss

@@ -39,11 +39,13 @@ extension TCPSocket {
     /// sk_rmem_alloc: the truesize of data received and not yet read.
     var rmemAlloc: Int { rmemCharged }
 
-    /// An skb's truesize beyond its payload. Calibrated on Linux 6.18 over veth: the ACK sent
-    /// before the program reads advertises 510 after 6, 7 or 16 bytes and 509 after 37 bytes
-    /// (tcp_space() = (131072 - truesize) / 2 against rcv_ssthresh 65160), so the overhead is
-    /// between 731 and 759 bytes.
-    static let skbOverhead = 744
+    /// An received skb's truesize (what sk_rmem_alloc is charged), calibrated on Linux 6.18:
+    /// the ACK sent before the program reads advertises what is left (tcp_space() =
+    /// (131072 - truesize) / 2, against rcv_ssthresh 65160). Over veth and the bridge it was
+    /// 510 after 1 to 16 bytes, 509 after 37, 507 after 300, 505 after 600; over lo (65483)
+    /// 512 after 6 bytes, 511 after 100, 510 after 300. Twice the payload plus 712 bytes (veth)
+    /// or 112 bytes (lo) fits all of them.
+    static func skbTruesize(_ len: Int, loopback: Bool) -> Int { 2 * len + (loopback ? 112 : 712) }
 
     /// Kernel: tcp_space().
     var freeSpace: Int { winFromSpace(rcvbuf - rmemAlloc) }
