@@ -391,3 +391,73 @@ final class IptablesTrafficTests: XCTestCase {
                                   "TRACE: filter:CHK:return:2 ", "TRACE: filter:INPUT:rule:2 "])
     }
 }
+
+extension IptablesTrafficTests {
+    /// The nat table through the NAT core: MASQUERADE for a container reaching outside, DNAT
+    /// of the host's address to a container, and the hairpin case (a container reaching
+    /// the host's address DNATed to its neighbour on the same bridge) that works only
+    /// because br_netfilter lets conntrack see the bridged reply. The nat chains see the
+    /// first packet of each flow; recorded on Linux 6.18 (replies and the nat listing).
+    func testNATTableMasqueradeDNATAndHairpin() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add nf_h
+            ip netns add nf_c1
+            ip netns add nf_c2
+            ip netns add nf_o
+            nf_h> ip link add br0 type bridge
+            nf_h> ip link set br0 up
+            nf_h> ip addr add 172.18.0.1/24 dev br0
+            nf_h> ip link add veth1 type veth peer name eth0
+            nf_h> ip link set eth0 netns nf_c1
+            nf_h> ip link set veth1 master br0
+            nf_h> ip link set veth1 up
+            nf_c1> ip addr add 172.18.0.11/24 dev eth0
+            nf_c1> ip link set eth0 up
+            nf_c1> ip route add default via 172.18.0.1
+            nf_h> ip link add veth2 type veth peer name eth0
+            nf_h> ip link set eth0 netns nf_c2
+            nf_h> ip link set veth2 master br0
+            nf_h> ip link set veth2 up
+            nf_c2> ip addr add 172.18.0.12/24 dev eth0
+            nf_c2> ip link set eth0 up
+            nf_c2> ip route add default via 172.18.0.1
+            nf_h> ip link add ext0 type veth peer name eth0
+            nf_h> ip link set eth0 netns nf_o
+            nf_h> ip addr add 198.51.100.1/24 dev ext0
+            nf_h> ip link set ext0 up
+            nf_o> ip addr add 198.51.100.10/24 dev eth0
+            nf_o> ip link set eth0 up
+            """)
+        _ = lab.exec("nf_h> sysctl -w net.ipv4.ip_forward=1")
+        lab.run("""
+            nf_h> iptables -t nat -A POSTROUTING -s 172.18.0.0/24 ! -o br0 -j MASQUERADE
+            nf_h> iptables -t nat -A PREROUTING -d 198.51.100.1 -p icmp -j DNAT --to-destination 172.18.0.12
+            """)
+        var out = start(lab, "nf_c1> ping -c 2 -i 0.2 198.51.100.10").out
+        out += lab.exec("sleep 1").out
+        XCTAssertTrue(out.contains("64 bytes from 198.51.100.10: icmp_seq=2 ttl=63 time="), out)
+        out = start(lab, "nf_o> ping -c 2 -i 0.2 198.51.100.1").out
+        out += lab.exec("sleep 1").out
+        XCTAssertTrue(out.contains("64 bytes from 198.51.100.1: icmp_seq=2 ttl=63 time="), out)
+        out = start(lab, "nf_c1> ping -c 2 -i 0.2 198.51.100.1").out
+        out += lab.exec("sleep 1").out
+        XCTAssertTrue(out.contains("64 bytes from 198.51.100.1: icmp_seq=1 ttl=64 time="), out)
+        XCTAssertTrue(out.contains("2 packets transmitted, 2 received, 0% packet loss"), out)
+        lab.check("nf_h> iptables -t nat -nvL", """
+            Chain PREROUTING (policy ACCEPT 0 packets, 0 bytes)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+                2   168 DNAT       icmp --  *      *       0.0.0.0/0            198.51.100.1         to:172.18.0.12
+
+            Chain INPUT (policy ACCEPT 0 packets, 0 bytes)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+
+            Chain OUTPUT (policy ACCEPT 0 packets, 0 bytes)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+
+            Chain POSTROUTING (policy ACCEPT 0 packets, 0 bytes)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+                1    84 MASQUERADE  all  --  *      !br0    172.18.0.0/24        0.0.0.0/0          \u{20}
+            """)
+    }
+}

@@ -21,6 +21,7 @@ public enum Shell {
         case "brctl": return Brctl.run(rest, ctx)
         case "bridge": return BridgeCommand.run(rest, ctx)
         case "ping": return Ping.start(rest, ctx)
+        case "traceroute": return Traceroute.start(rest, ctx)
         case "tcpdump": return TcpdumpArgs.parse(rest, ctx)
         case "sysctl": return SysctlCommand.run(rest, ctx)
         case "route": return RouteCommand.run(rest, ctx)
@@ -94,7 +95,7 @@ public enum Shell {
     }
 
     /// Programs this shell knows, for error hints.
-    public static let programs = ["ip", "brctl", "bridge", "ping", "tcpdump", "sysctl", "route", "iptables", "iptables-save",
+    public static let programs = ["ip", "brctl", "bridge", "ping", "traceroute", "tcpdump", "sysctl", "route", "iptables", "iptables-save",
                                    "iptables-restore", "dmesg", "conntrack", "nc", "telnet", "sleep", "echo", "printf",
                                    "true", "false"]
 }
