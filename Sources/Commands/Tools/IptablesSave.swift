@@ -171,7 +171,9 @@ enum IptablesRestore {
                             if !noflush { t.flushTable(k) }
                             for p in pending {
                                 do { try p.apply(&t) } catch let e as IptFailure {
-                                    failedAt = (e, p.line)
+                                    // Found while preparing the batch at COMMIT: the line
+                                    // iptables-restore is reading is the COMMIT line.
+                                    failedAt = (e, line)
                                     throw e
                                 } catch let e as XTError {
                                     failedAt = (restoreFailure(e), p.line)
