@@ -273,6 +273,32 @@ final class TCPCaptureTests: XCTestCase {
         return try XCTUnwrap(windows.first)
     }
 
+    /// A program that closes without reading what arrived resets the connection: observed
+    /// (a Python server closing 0.5 s after accept, `nc` sending "hello\n"):
+    static let observedUnreadReset = [
+        "IP 172.18.0.1.P > 172.18.0.2.9702: Flags [P.], seq 1:7, ack 1, win 502, options [nop,nop,TS val N ecr N], length 6",
+        "IP 172.18.0.2.9702 > 172.18.0.1.P: Flags [.], ack 7, win 510, options [nop,nop,TS val N ecr N], length 0",
+        "IP 172.18.0.2.9702 > 172.18.0.1.P: Flags [R.], seq 1, ack 7, win 510, options [nop,nop,TS val N ecr N], length 0",
+    ]
+
+    func testCloseWithUnreadDataResets() throws {
+        let lab = try TCPLab()
+        let cap = lab.capture(filter: "tcp port 9702")
+        let l = lab.container.openTCPSocket()
+        try l.bind(port: 9702)
+        try l.listen(backlog: 1)
+        l.onAccept = { c in lab.at(.milliseconds(500)) { c.close() } }
+        let client = lab.host.openTCPSocket()
+        var err: KernelError?
+        client.onError = { err = $0 }
+        client.onConnected = { try? client.send(Array("hello\n".utf8)) }
+        try client.connect(to: TCPLab.containerIP, port: 9702)
+        try lab.run(for: .seconds(1))
+        XCTAssertEqual(Array(normalized(cap.text).suffix(3)), Self.observedUnreadReset)
+        XCTAssertEqual(err, KernelError(.ECONNRESET))
+        try assertTcpdumpReadsOurText(cap)
+    }
+
     /// A SYN to a closed port is answered by the control socket: RST|ACK, seq 0, ack ISN+1,
     /// window 0, IP id 0, checksum computed (tcpdump -v says "correct", unlike the offloaded
     /// segments of sockets). connect() fails with ECONNREFUSED.
