@@ -461,3 +461,65 @@ extension IptablesTrafficTests {
             """)
     }
 }
+
+extension IptablesTrafficTests {
+    /// A stateful INPUT: policy DROP, ESTABLISHED/RELATED accepted (-m conntrack), INVALID
+    /// dropped (-m state), new echo requests only from one neighbour. The host's own pings
+    /// come back as ESTABLISHED; a second echo from the allowed neighbour is ESTABLISHED too.
+    /// Recorded on Linux 6.18.
+    func testStatefulInputWithConntrackAndStateMatches() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add nf_h
+            ip netns add nf_c1
+            ip netns add nf_c2
+            nf_h> ip link add br0 type bridge
+            nf_h> ip link set br0 up
+            nf_h> ip addr add 172.18.0.1/24 dev br0
+            nf_h> ip link set lo up
+            nf_h> ip link add veth1 type veth peer name eth0
+            nf_h> ip link set eth0 netns nf_c1
+            nf_h> ip link set veth1 master br0
+            nf_h> ip link set veth1 up
+            nf_c1> ip addr add 172.18.0.11/24 dev eth0
+            nf_c1> ip link set eth0 up
+            nf_h> ip link add veth2 type veth peer name eth0
+            nf_h> ip link set eth0 netns nf_c2
+            nf_h> ip link set veth2 master br0
+            nf_h> ip link set veth2 up
+            nf_c2> ip addr add 172.18.0.12/24 dev eth0
+            nf_c2> ip link set eth0 up
+            """)
+        pass(lab, "3")
+        lab.run("""
+            nf_h> iptables -P INPUT DROP
+            nf_h> iptables -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+            nf_h> iptables -A INPUT -m state --state INVALID -j DROP
+            nf_h> iptables -A INPUT -p icmp --icmp-type echo-request -m conntrack --ctstate NEW -s 172.18.0.12 -j ACCEPT
+            """)
+        var out = start(lab, "nf_h> ping -c 2 -i 0.2 172.18.0.11").out
+        out += lab.exec("sleep 1").out
+        XCTAssertTrue(out.contains("2 packets transmitted, 2 received, 0% packet loss"), out)
+        out = start(lab, "nf_c1> ping -c 1 -W 1 172.18.0.1").out
+        out += lab.exec("sleep 2").out
+        XCTAssertTrue(out.contains("1 packets transmitted, 0 received, 100% packet loss"), out)
+        out = start(lab, "nf_c2> ping -c 2 -i 0.2 172.18.0.1").out
+        out += lab.exec("sleep 1").out
+        XCTAssertTrue(out.contains("2 packets transmitted, 2 received, 0% packet loss"), out)
+        lab.check("nf_h> iptables -nvL INPUT", """
+            Chain INPUT (policy DROP 1 packets, 84 bytes)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+                3   252 ACCEPT     all  --  *      *       0.0.0.0/0            0.0.0.0/0            ctstate RELATED,ESTABLISHED
+                0     0 DROP       all  --  *      *       0.0.0.0/0            0.0.0.0/0            state INVALID
+                1    84 ACCEPT     icmp --  *      *       172.18.0.12          0.0.0.0/0            icmptype 8 ctstate NEW
+            """)
+        lab.check("nf_h> iptables -S", """
+            -P INPUT DROP
+            -P FORWARD ACCEPT
+            -P OUTPUT ACCEPT
+            -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+            -A INPUT -m state --state INVALID -j DROP
+            -A INPUT -s 172.18.0.12/32 -p icmp -m icmp --icmp-type 8 -m conntrack --ctstate NEW -j ACCEPT
+            """)
+    }
+}
