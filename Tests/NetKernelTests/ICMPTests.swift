@@ -235,6 +235,25 @@ final class ICMPErrorTests: XCTestCase {
         XCTAssertTrue(ns.icmpMaskAllow(type: .destinationUnreachable, code: 3))
     }
 
+    /// The sysctl keys, with the defaults and ranges of a new namespace on Linux 6.18:
+    /// icmp_ratemask 6168, icmp_msgs_per_sec 1000, icmp_msgs_burst 50,
+    /// icmp_errors_use_inbound_ifaddr 0 (2 is EINVAL), icmp_msgs_per_sec -1 EINVAL, and
+    /// icmp_ratemask -1 accepted and read back as -1.
+    func testSysctlKeys() throws {
+        let ns = try RoutedLab().a
+        XCTAssertEqual(try ns.sysctlRead("net.ipv4.icmp_ratemask"), "6168")
+        XCTAssertEqual(try ns.sysctlRead("net.ipv4.icmp_msgs_per_sec"), "1000")
+        XCTAssertEqual(try ns.sysctlRead("net.ipv4.icmp_msgs_burst"), "50")
+        XCTAssertEqual(try ns.sysctlRead("net.ipv4.icmp_errors_use_inbound_ifaddr"), "0")
+        XCTAssertThrowsError(try ns.sysctlWrite("net.ipv4.icmp_errors_use_inbound_ifaddr", "2"))
+        XCTAssertThrowsError(try ns.sysctlWrite("net.ipv4.icmp_msgs_per_sec", "-1"))
+        try ns.sysctlWrite("net.ipv4.icmp_ratemask", "-1")
+        XCTAssertEqual(try ns.sysctlRead("net.ipv4.icmp_ratemask"), "-1")
+        XCTAssertEqual(ns.ipv4.icmpRatemask, 0xffff_ffff)
+        try ns.sysctlWrite("net.ipv4.icmp_errors_use_inbound_ifaddr", "1")
+        XCTAssertTrue(ns.ipv4.icmpErrorsUseInboundIfaddr)
+    }
+
     /// With net.ipv4.icmp_ratelimit 0 every error goes out.
     func testRatelimitZeroDisablesThePerDestinationBucket() throws {
         let lab = try RoutedLab()

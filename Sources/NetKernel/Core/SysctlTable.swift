@@ -118,7 +118,7 @@ enum SysctlTable {
                set: { ns, v in ns.netfilter.bridgeNF[keyPath: kp] = try bool(v) })
     }
 
-    static let global: [Global] = SysctlTable.tcpGlobals + [
+    static let global: [Global] = SysctlTable.tcpGlobals + SysctlTable.icmpGlobals + [
         bridgeNF("bridge-nf-call-arptables", \.callARPTables),
         bridgeNF("bridge-nf-call-ip6tables", \.callIP6Tables),
         bridgeNF("bridge-nf-call-iptables", \.callIPTables),

@@ -65,13 +65,18 @@ final class InetNamespaceState {
     }
 
     /// Namespaces are looked up by identity; an entry whose namespace is gone is stale (its
-    /// ObjectIdentifier may be reused) and is replaced.
+    /// ObjectIdentifier may be reused) and is replaced. Nothing iterates the table into
+    /// behaviour; stale entries are dropped when it has doubled since the last sweep.
     nonisolated(unsafe) static var table: [ObjectIdentifier: InetNamespaceState] = [:]
+    nonisolated(unsafe) static var sweepAt = 64
 
     static func of(_ ns: NetNamespace) -> InetNamespaceState {
         let key = ObjectIdentifier(ns)
         if let s = table[key], s.namespace === ns { return s }
-        if table.count >= 64 { table = table.filter { $0.value.namespace != nil } }
+        if table.count >= sweepAt {
+            table = table.filter { $0.value.namespace != nil }
+            sweepAt = max(64, 2 * table.count)
+        }
         let s = InetNamespaceState(ns)
         table[key] = s
         return s
@@ -92,7 +97,7 @@ extension NetNamespace {
 }
 
 extension NetNamespace {
-    /// Kernel: icmp_rcv().
+    /// Kernel: icmp_rcv() in net/ipv4/icmp.c.
     func icmpReceive(_ dev: NetDevice, _ p: Packet) {
         let o = p.network
         let ihl = IPv4View.headerLength(p.bytes, at: o)
@@ -149,7 +154,7 @@ extension NetNamespace {
         ipSendLocal(h, payload: payload, route: route)
     }
 
-    /// Kernel: __icmp_send(): an error about packet `p` (which starts at p.network).
+    /// Kernel: __icmp_send() in net/ipv4/icmp.c: an error about packet `p` (which starts at p.network).
     /// `inDevice` is the device `p` came in on (nil for a packet of our own); `skbDevice` is
     /// skb->dev when that differs (the output device of a packet of ours whose neighbour failed).
     func icmpSendError(_ p: Packet, type: ICMPv4Type, code: UInt8, inDevice: NetDevice?, nextHopMTU: UInt16 = 0,
@@ -257,7 +262,7 @@ extension NetNamespace {
         return rc
     }
 
-    /// Kernel: inet_peer_xrlim_allow(): a token bucket in jiffies, `timeout` per message,
+    /// Kernel: inet_peer_xrlim_allow() in net/ipv4/inetpeer.c: a token bucket in jiffies, `timeout` per message,
     /// at most XRLIM_BURST_FACTOR (6) messages' worth.
     func inetPeerXrlimAllow(_ peer: InetPeer, timeout: Int64) -> Bool {
         let now = machine.jiffiesNow
@@ -277,7 +282,7 @@ extension NetNamespace {
         return rc
     }
 
-    /// Kernel: ip_error()'s check: ip_rt_error_cost (HZ) a message, up to ip_rt_error_burst
+    /// Kernel: ip_error() in net/ipv4/route.c, its check: ip_rt_error_cost (HZ) a message, up to ip_rt_error_burst
     /// (5 * HZ), in the peer of the offender's source.
     func ipErrorAllow(_ source: IPv4Address) -> Bool {
         let hz = kernel.config.hz
@@ -302,4 +307,33 @@ extension NetNamespace {
         default: return false
         }
     }
+}
+
+// MARK: - sysctl keys (net.ipv4.icmp_*)
+
+extension SysctlTable {
+    static func icmpInt(_ name: String, _ kp: WritableKeyPath<IPv4NetConfig, Int>) -> Global {
+        Global(name: name, get: { String($0.ipv4[keyPath: kp]) }, set: { ns, v in
+            let n = try int(v)
+            guard n >= 0 else { throw KernelError(.EINVAL) }
+            ns.ipv4[keyPath: kp] = n
+        })
+    }
+
+    /// The knobs of the error rate limits, with the ranges Linux 6.18 accepts (checked with
+    /// sysctl -w in a namespace: the mask takes any int and prints it signed; msgs_per_sec and
+    /// msgs_burst refuse negative values; use_inbound_ifaddr takes 0 or 1).
+    static let icmpGlobals: [Global] = [
+        Global(name: "net.ipv4.icmp_ratemask", get: { String(Int32(bitPattern: $0.ipv4.icmpRatemask)) }, set: { ns, v in
+            guard let n = Int32(exactly: try int(v)) else { throw KernelError(.EINVAL) }
+            ns.ipv4.icmpRatemask = UInt32(bitPattern: n)
+        }),
+        icmpInt("net.ipv4.icmp_msgs_per_sec", \.icmpMsgsPerSec),
+        icmpInt("net.ipv4.icmp_msgs_burst", \.icmpMsgsBurst),
+        Global(name: "net.ipv4.icmp_errors_use_inbound_ifaddr", get: { $0.ipv4.icmpErrorsUseInboundIfaddr ? "1" : "0" }, set: { ns, v in
+            let n = try int(v)
+            guard (0...1).contains(n) else { throw KernelError(.EINVAL) }
+            ns.ipv4.icmpErrorsUseInboundIfaddr = n == 1
+        }),
+    ]
 }

@@ -112,7 +112,7 @@ public final class UDPSocket {
 
     // MARK: - bind / connect
 
-    /// Kernel: inet_bind() -> __inet_bind() -> udp_v4_get_port().
+    /// Kernel: inet_bind() -> __inet_bind() in net/ipv4/af_inet.c -> udp_v4_get_port().
     public func bind(address: IPv4Address = .any, port: UInt16 = 0) throws {
         guard !isClosed else { throw KernelError(.EBADF) }
         let ns = namespace
@@ -131,7 +131,7 @@ public final class UDPSocket {
         ns.kernel.trace(ns, nil, .socket, "udp bind \(address):\(chosen)")
     }
 
-    /// Kernel: inet_dgram_connect() -> ip4_datagram_connect().
+    /// Kernel: inet_dgram_connect() -> ip4_datagram_connect() in net/ipv4/datagram.c.
     public func connect(to address: IPv4Address, port: UInt16) throws {
         guard !isClosed else { throw KernelError(.EBADF) }
         let ns = namespace
@@ -186,7 +186,7 @@ public final class UDPSocket {
         }
     }
 
-    /// Kernel: udp_lib_get_port().
+    /// Kernel: udp_lib_get_port() in net/ipv4/udp.c.
     private func getPort(_ port: UInt16, address: IPv4Address) throws -> UInt16 {
         if port != 0 {
             if inUse(port, address: address) { throw KernelError(.EADDRINUSE) }
@@ -213,7 +213,7 @@ public final class UDPSocket {
 
     // MARK: - send
 
-    /// Kernel: udp_sendmsg() with a destination (sendto()).
+    /// Kernel: udp_sendmsg() in net/ipv4/udp.c with a destination (sendto()).
     @discardableResult
     public func send(_ data: [UInt8], to address: IPv4Address, port: UInt16) throws -> Int {
         guard !isClosed else { throw KernelError(.EBADF) }
@@ -357,7 +357,7 @@ extension NetNamespace {
     /// Open UDP sockets in creation order (what `ss -u` walks, in a stable order).
     public var udpSockets: [UDPSocket] { inetState.udp.all }
 
-    /// Kernel: __udp4_lib_lookup(): sockets bound to `daddr` itself first, then wildcard ones;
+    /// Kernel: __udp4_lib_lookup() in net/ipv4/udp.c: sockets bound to `daddr` itself first, then wildcard ones;
     /// in each, the best compute_score() (a connected socket must match the peer and scores
     /// higher), the newest on a tie.
     func udpLookup(saddr: IPv4Address, sport: UInt16, daddr: IPv4Address, dport: UInt16) -> UDPSocket? {
@@ -386,7 +386,7 @@ extension NetNamespace {
         return best(.any)
     }
 
-    /// Kernel: udp_rcv() -> __udp4_lib_rcv(). Called from ip_local_deliver for protocol 17;
+    /// Kernel: udp_rcv() -> __udp4_lib_rcv() in net/ipv4/udp.c. Called from ip_local_deliver for protocol 17;
     /// raw sockets that took a copy do not stop the port unreachable.
     func udpReceive(_ dev: NetDevice, _ p: Packet, hadRawSocket: Bool) {
         let o = p.network
@@ -456,7 +456,7 @@ extension NetNamespace {
         udpError(e, source: nil, errorTTL: 0)
     }
 
-    /// Kernel: __udp4_lib_err(): find the socket that sent the quoted datagram, map the error
+    /// Kernel: __udp4_lib_err() in net/ipv4/udp.c: find the socket that sent the quoted datagram, map the error
     /// to an errno (icmp_err_convert[]) and report it. `source` is the quoted source address.
     func udpError(_ e: SocketError, source: IPv4Address?, errorTTL: UInt8) {
         guard e.original.count >= 8 else { return }
