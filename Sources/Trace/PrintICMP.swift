@@ -1,6 +1,8 @@
 // PrintICMP: tcpdump 4.99.3's print-icmp.c: "ICMP <what>, length <ICMP length>", with the
 // texts icmp_print() builds for each type and code; with -v the checksum is checked and an
-// error's quoted packet is printed after "\n\t" by the IP printer (so "IP (tos ...)\n    ...").
+// error's quoted packet is printed after "\n\t" by the IP printer (so "IP (tos ...)\n    ..."),
+// with the capture's printer state (a quoted TCP segment gets its conversation's relative
+// sequence numbers, as tcpdump's one hash table gives them).
 // Guarantees: the texts of every type Linux sends (echo, all unreachable codes, time
 // exceeded, parameter problem, redirect, source quench) are tcpdump's, checked against
 // `tcpdump -r -n [-v]` of captures from Linux 6.18 (see TraceTests).
@@ -12,7 +14,8 @@ import Wire
 enum ICMPPrinter {
     static let truncated = " [|icmp]"
 
-    static func print(_ b: [UInt8], at o: Int, end: Int, ip: IPv4Header, options: PrintOptions = PrintOptions()) -> String {
+    static func print(_ b: [UInt8], at o: Int, end: Int, ip: IPv4Header, options: PrintOptions = PrintOptions(),
+                      state: PrinterState = PrinterState()) -> String {
         // icmp_print()'s length is the IP payload length from the header, not what was captured.
         let plen = Int(ip.totalLength) - ip.headerLength
         let avail = end - o
@@ -116,7 +119,7 @@ enum ICMPPrinter {
         // The quoted packet of an error (ICMP_ERRTYPE).
         if [3, 4, 5, 11, 12].contains(type) {
             guard avail >= 8 + 20 else { return out + "\n\t" + truncatedIP(options) }
-            out += "\n\t" + (options.linkHeader ? "" : "IP ") + IPPrinter.print(b, at: o + 8, options: options)
+            out += "\n\t" + (options.linkHeader ? "" : "IP ") + IPPrinter.print(b, at: o + 8, options: options, state: state)
         }
         // RFC 4884 extensions: only when the region after 128 bytes of quote checksums to 0.
         if [3, 11, 12].contains(type) && plen > 136 && avail >= 8 {

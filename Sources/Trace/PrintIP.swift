@@ -15,12 +15,12 @@ enum IPPrinter {
             body = "ip-proto-\(h.proto.rawValue)"
         } else {
             switch h.proto {
-            case .icmp: body = ICMPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options)
+            case .icmp: body = ICMPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options, state: state)
             case .igmp: body = IGMPPrinter.print(b, at: payloadStart, end: end, options: options)
             // The transport printers write the addresses themselves ("10.0.0.1.80 > ...").
             case .udp:
                 addrs = ""
-                body = UDPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options)
+                body = UDPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options, state: state)
             case .tcp:
                 addrs = ""
                 body = TCPPrinter.print(b, at: payloadStart, end: end, ip: h, options: options, state: state,

@@ -35,7 +35,8 @@ enum UDPPrinter {
         return .none
     }
 
-    static func print(_ b: [UInt8], at o: Int, end: Int, ip: IPv4Header, options: PrintOptions) -> String {
+    static func print(_ b: [UInt8], at o: Int, end: Int, ip: IPv4Header, options: PrintOptions,
+                      state: PrinterState = PrinterState()) -> String {
         let avail = end - o
         // udp_print()'s length: the IP payload length from the header.
         var length = Int(ip.totalLength) - ip.headerLength
@@ -72,11 +73,11 @@ enum UDPPrinter {
         let payload = o + UDPHeader.headerLength
         switch decoder(sport: sport, dport: dport) {
         case .vxlan:
-            return out + encapsulated("VXLAN", b, at: payload, length: length, end: end, options: options) { f, vni in
+            return out + encapsulated("VXLAN", b, at: payload, length: length, end: end, options: options, state: state) { f, vni in
                 ", flags [\(f & 0x08 != 0 ? "I" : "invalid")] (0x\(hex2(f))), vni \(vni)"
             }
         case .otv:
-            return out + encapsulated("OTV", b, at: payload, length: length, end: end, options: options) { f, instance in
+            return out + encapsulated("OTV", b, at: payload, length: length, end: end, options: options, state: state) { f, instance in
                 ", flags [\(f & 0x08 != 0 ? "I" : ".")] (0x\(hex2(f))), overlay \(b.count >= payload + 4 ? Int(b.u32(at: payload) & 0xffffff) : 0), instance \(instance)"
             }
         case .other, .none:
@@ -88,7 +89,7 @@ enum UDPPrinter {
     /// vxlan_print() / otv_print(): an 8-byte header, then the Ethernet frame it carries,
     /// printed on its own line as tcpdump's ether_print() prints any frame.
     static func encapsulated(_ name: String, _ b: [UInt8], at p: Int, length: Int, end: Int, options: PrintOptions,
-                             header: (UInt8, Int) -> String) -> String {
+                             state: PrinterState, header: (UInt8, Int) -> String) -> String {
         guard length >= 8 else {
             return name == "OTV" ? "OTV, [length \(length) < 8] (invalid)" : "VXLAN (invalid)"
         }
@@ -96,7 +97,7 @@ enum UDPPrinter {
         let flags = b[p]
         let id = Int(b.u32(at: p + 4) >> 8)
         let inner = Array(b[(p + 8)..<min(end, p + length)])
-        return name + header(flags, id) + "\n" + PacketPrinter.ethernet(inner, options: options)
+        return name + header(flags, id) + "\n" + PacketPrinter.ethernet(inner, options: options, state: state)
     }
 
     static func hex4(_ v: UInt16) -> String {
