@@ -211,6 +211,29 @@ final class TracerouteTests: XCTestCase {
         XCTAssertEqual(seconds(r.elapsed), 10.02, accuracy: 0.1)
     }
 
+    /// Observed with `iptables -A OUTPUT -p icmp --icmp-type time-exceeded -j DROP` on tu_r:
+    /// hop 1 stays silent, and its probes give up after NEAR (10) x the RTT of the answered
+    /// hop-2 probes: the run took 0.03 s; with -w 5,3,0 (no NEAR factor) it took 5.01 s.
+    func testNearFactor() {
+        let lab = routedLab()
+        lab.run("tu_r> iptables -A OUTPUT -p icmp --icmp-type time-exceeded -j DROP")
+        let fast = run(lab, "tu_a> traceroute -n 10.0.2.2")
+        assertLike(fast.out, """
+        traceroute to 10.0.2.2 (10.0.2.2), 30 hops max, 60 byte packets
+         1  * * *
+         2  10.0.2.2  0.039 ms  0.014 ms  0.014 ms
+        """)
+        XCTAssertLessThan(seconds(fast.elapsed), 0.05)
+        sleep(lab, 7)
+        let slow = run(lab, "tu_a> traceroute -n -w 5,3,0 10.0.2.2")
+        assertLike(slow.out, """
+        traceroute to 10.0.2.2 (10.0.2.2), 30 hops max, 60 byte packets
+         1  * * *
+         2  10.0.2.2  0.021 ms  0.013 ms  0.012 ms
+        """)
+        XCTAssertEqual(seconds(slow.elapsed), 5.01, accuracy: 0.02)
+    }
+
     /// Observed, each 7 s after the previous: the options the labs use.
     func testOptions() {
         let lab = routedLab()
