@@ -53,6 +53,9 @@ public struct Scenario {
     public var eventBudget: Int
     /// Underlay networks (each machine attached to one gets a booted NIC and lo up).
     public var networks: [NetworkSpec] = []
+    /// Virtual time each command takes to start (fork, exec, parsing), so that what one
+    /// command set off settles before the next one acts, as at a real prompt.
+    public var stepDelay = SimTime.milliseconds(2)
 }
 
 /// A problem with a scenario, located in its file.
@@ -130,6 +133,12 @@ public enum ScenarioLoader {
                                         hint: "write e.g. 2018-11-11T05:53:10.859956Z (UTC) or 05:53:10.859956")
                 }
                 s.start = st
+            case "step-delay":
+                let t = try scalar(v, key, path)
+                guard let d = SimTime.parseSeconds(t) else {
+                    throw ScenarioError(file: path, line: line, message: "`step-delay` must be a number of seconds (e.g. 0.002)")
+                }
+                s.stepDelay = d
             case "budget":
                 guard let n = Int(try scalar(v, key, path)), n > 0 else {
                     throw ScenarioError(file: path, line: line, message: "`budget` must be a positive number of events")
@@ -160,7 +169,7 @@ public enum ScenarioLoader {
                 networksNode = seq.map { $0 }
             default:
                 throw ScenarioError(file: path, line: line, message: "unknown key `\(key)`",
-                                    hint: "known keys: name, description, seed, start, budget, machines, networks, steps")
+                                    hint: "known keys: name, description, seed, start, step-delay, budget, machines, networks, steps")
             }
         }
         guard let stepsNode, case let .sequence(seq) = stepsNode else {

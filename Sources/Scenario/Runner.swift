@@ -128,6 +128,7 @@ public final class Runner {
         guard let machine = kernel.machine(named: machineName) else { return }
         let prompt = scenario.machines.count > 1 ? "\(machineName)$ " : "$ "
         transcript.stdout(prompt + step.text + "\n")
+        if scenario.stepDelay > .zero { try advance(step, until: kernel.clock.now + scenario.stepDelay) }
         _ = transcript.takeStepErrors()
         let parsed: CommandLineText
         do {

@@ -19,11 +19,21 @@ public enum RunError: Error, Equatable {
 public final class EventQueue {
     private struct Entry: Comparable {
         let time: SimTime
+        /// Events of a lower rank run first at equal times; within a rank, FIFO by seq, or
+        /// LIFO for the ranks `scheduleTimer` uses.
+        let rank: Int32
         let seq: UInt64
         let action: () -> Void
-        static func < (a: Entry, b: Entry) -> Bool { a.time != b.time ? a.time < b.time : a.seq < b.seq }
+        static func < (a: Entry, b: Entry) -> Bool {
+            if a.time != b.time { return a.time < b.time }
+            if a.rank != b.rank { return a.rank < b.rank }
+            return a.rank < EventQueue.fifoRank ? a.seq > b.seq : a.seq < b.seq
+        }
         static func == (a: Entry, b: Entry) -> Bool { a.seq == b.seq }
     }
+
+    /// The rank of ordinary events; lower ranks are timer buckets (run LIFO).
+    static let fifoRank: Int32 = 1 << 20
 
     private var heap = Heap<Entry>()
     private var nextSeq: UInt64 = 0
@@ -44,10 +54,23 @@ public final class EventQueue {
     /// Schedules `action` at absolute time `time` (never before now).
     @discardableResult
     public func schedule(at time: SimTime, _ action: @escaping () -> Void) -> EventID {
+        insert(at: time, rank: EventQueue.fifoRank, action)
+    }
+
+    /// Schedules a timer of a timer-wheel `level`. Timers due at the same instant run before
+    /// ordinary events, lower levels first and, within a level, the most recently armed
+    /// first: the order in which the kernel's __run_timers() expires one bucket (each new
+    /// timer is added at the head of its bucket's list).
+    @discardableResult
+    public func scheduleTimer(at time: SimTime, level: Int, _ action: @escaping () -> Void) -> EventID {
+        insert(at: time, rank: Int32(level), action)
+    }
+
+    private func insert(at time: SimTime, rank: Int32, _ action: @escaping () -> Void) -> EventID {
         let t = time < now ? now : time
         let seq = nextSeq
         nextSeq &+= 1
-        heap.insert(Entry(time: t, seq: seq, action: action))
+        heap.insert(Entry(time: t, rank: rank, seq: seq, action: action))
         return EventID(raw: seq)
     }
 

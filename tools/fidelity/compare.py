@@ -34,7 +34,7 @@ PING_RTT = re.compile(r"^rtt min/avg/max/mdev = [\d.]+/[\d.]+/[\d.]+/[\d.]+ ms")
 PING_IPG = re.compile(r"ipg/ewma [\d.]+/[\d.]+ ms")
 LINK_NETNS = re.compile(r"\blink-netns fid_\S+|\blink-netnsid \d+")
 SYN_SEQ = re.compile(r"(Flags \[S\.?[^\]]*\], seq )(\d+)")
-SYN_ACK = re.compile(r"(Flags \[S\.[^\]]*\], seq [^,]+, ack )(\d+)")
+SYN_ACK = re.compile(r"(Flags \[(?:S\.|R\.)[^\]]*\], seq [^,]+, ack )(\d+)")
 
 
 def bucket(gap):

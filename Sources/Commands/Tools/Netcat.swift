@@ -210,9 +210,11 @@ public final class Netcat: SimProcess {
             self.ctx.out.stdout(Terminal.render(data))
             self.touch()
         }
-        // A port unreachable answer makes the next read fail with ECONNREFUSED, which nc
-        // takes as the end of the network side: it waits out -w and exits 0.
-        s.onErrorReport = { _ in }
+        // A port unreachable answer makes the next read fail with ECONNREFUSED, which nc takes
+        // as the end of the network side: with its input at an end too, it exits (status 0).
+        s.onErrorReport = { [unowned self] _ in
+            if self.inputDone { self.finish(0) } else { self.networkDone = true }
+        }
         do {
             if opts.listen {
                 try s.bind(address: opts.sourceAddress ?? .any, port: opts.port!)
@@ -241,6 +243,7 @@ public final class Netcat: SimProcess {
         }
         switch ctx.input {
         case .pipe(let bytes)?:
+            inputDone = true
             if !bytes.isEmpty, !opts.listen { _ = try? s.send(bytes) }
         case .typed(let lines)?:
             for (i, l) in lines.enumerated() {
@@ -259,6 +262,7 @@ public final class Netcat: SimProcess {
     }
 
     private var peerConnected = false
+    private var networkDone = false
 
     /// -w: the session ends after this long without traffic.
     private func touch() {

@@ -29,20 +29,25 @@ extension Machine {
 
     /// Kernel: calc_wheel_index() in kernel/time/timer.c: the tick on which a timer armed now
     /// for absolute jiffies `expires` actually runs.
-    public func wheelExpiry(_ expires: Int64) -> Int64 {
+    public func wheelExpiry(_ expires: Int64) -> Int64 { wheelSlot(expires).expiry }
+
+    /// The tick a timer armed now for `expires` runs on, and its wheel level.
+    func wheelSlot(_ expires: Int64) -> (expiry: Int64, level: Int) {
         let clk = jiffiesNow
         let delta = expires - clk
-        if delta < 0 { return clk + 1 }
+        if delta < 0 { return (clk + 1, 0) }
         var lvl: Int64 = 0
         // LVL_START(n) = 63 << 3(n-1)
         while lvl < 8 && delta >= (63 << (3 * lvl)) { lvl += 1 }
         let shift = 3 * lvl
-        return ((expires >> shift) + 1) << shift
+        return (((expires >> shift) + 1) << shift, Int(lvl))
     }
 
-    /// Schedules `action` as a kernel timer armed now for absolute jiffies `expires`.
+    /// Schedules `action` as a kernel timer armed now for absolute jiffies `expires`. Timers
+    /// of one tick run as the kernel runs them: lower levels first, the latest armed first.
     @discardableResult
     public func addTimer(expires: Int64, _ action: @escaping () -> Void) -> EventID {
-        kernel.clock.schedule(at: time(ofJiffies: wheelExpiry(expires)), action)
+        let slot = wheelSlot(expires)
+        return kernel.clock.scheduleTimer(at: time(ofJiffies: slot.expiry), level: slot.level, action)
     }
 }
