@@ -248,6 +248,7 @@ final class TCPCaptureTests: XCTestCase {
         try assertTcpdumpReadsOurText(cap)
         // And after 300 and 600 bytes: 507 and 505; over lo (window 65483 -> 512): 511 after
         // 100 bytes.
+        XCTAssertEqual(try firstServerAckWindow(bytes: 21), 509)
         XCTAssertEqual(try firstServerAckWindow(bytes: 300), 507)
         XCTAssertEqual(try firstServerAckWindow(bytes: 600), 505)
         XCTAssertEqual(try firstServerAckWindow(bytes: 6, loopback: true), 512)

@@ -44,10 +44,10 @@ extension TCPSocket {
     /// An received skb's truesize (what sk_rmem_alloc is charged), calibrated on Linux 6.18:
     /// the ACK sent before the program reads advertises what is left (tcp_space() =
     /// (131072 - truesize) / 2, against rcv_ssthresh 65160). Over veth and the bridge it was
-    /// 510 after 1 to 16 bytes, 509 after 37, 507 after 300, 505 after 600; over lo (65483)
-    /// 512 after 6 bytes, 511 after 100, 510 after 300. Twice the payload plus 712 bytes (veth)
-    /// or 112 bytes (lo) fits all of them.
-    static func skbTruesize(_ len: Int, loopback: Bool) -> Int { 2 * len + (loopback ? 112 : 712) }
+    /// 510 after 1 to 16 bytes, 509 after 21 and 37, 507 after 300, 505 after 600; over lo
+    /// (65483) 512 after 6 bytes, 511 after 100, 510 after 300. Twice the payload plus 730
+    /// bytes (veth) or 112 bytes (lo) fits all of them.
+    static func skbTruesize(_ len: Int, loopback: Bool) -> Int { 2 * len + (loopback ? 112 : 730) }
 
     /// Kernel: tcp_space().
     var freeSpace: Int { winFromSpace(rcvbuf - rmemAlloc) }
@@ -96,6 +96,10 @@ extension TCPSocket {
             freeSpace = (freeSpace >> Int(rcvWscale)) << Int(rcvWscale)
             if freeSpace < allowed >> 4 || freeSpace < mss { return 0 }
         }
+        // Observed on 6.18: once unread data has cut the window, it stays cut after the program
+        // reads (300 bytes: 507 on their ACK, 507 again on the ACK of a byte sent a second
+        // later and on the FIN), so the cut also lowers rcv_ssthresh here.
+        if freeSpace < Int(rcvSsthresh) { rcvSsthresh = UInt32(freeSpace) }
         if freeSpace > Int(rcvSsthresh) { freeSpace = Int(rcvSsthresh) }
         if rcvWscale > 0 {
             let unit = 1 << Int(rcvWscale)
