@@ -191,7 +191,7 @@ extension NetNamespace {
         return m.next()
     }
 
-    /// Kernel: secure_tcp_seq(): a keyed hash of the 4-tuple plus ktime_get_real_ns() >> 6.
+    /// Kernel: secure_tcp_seq() in net/core/secure_seq.c: a keyed hash of the 4-tuple plus ktime_get_real_ns() >> 6.
     func tcpISN(_ t: TCPFourTuple) -> UInt32 {
         let h = tcpHash(UInt64(t.localAddress.raw) << 32 | UInt64(t.remoteAddress.raw),
                         UInt64(t.localPort) << 16 | UInt64(t.remotePort))
@@ -205,7 +205,7 @@ extension NetNamespace {
                                           UInt64(t.localPort) << 16 | UInt64(t.remotePort), 0x7473))
     }
 
-    /// Kernel: tcp_clock_ms(): the monotonic clock in ms (jiffies count from boot, so the
+    /// Kernel: tcp_clock_ms() in include/net/tcp.h: the monotonic clock in ms (jiffies count from boot, so the
     /// machine's seeded uptime shows in it).
     var tcpClockMS: UInt32 {
         let bootNS = machine.jiffiesAtZero * machine.tickNS
@@ -225,7 +225,7 @@ extension NetNamespace {
 
     // MARK: - Ports
 
-    /// Kernel: __inet_hash_connect(): the ephemeral port for a connect() from an unbound
+    /// Kernel: __inet_hash_connect() in net/ipv4/inet_hashtables.c: the ephemeral port for a connect() from an unbound
     /// socket. The start comes from a keyed hash of (saddr, daddr, dport) plus a perturbation
     /// table; the first pass tries ports of the range's low parity (even ports for 32768),
     /// the second the others; a port taken by bind() is skipped, one used by other connects
@@ -275,7 +275,7 @@ extension NetNamespace {
         }
     }
 
-    /// Kernel: inet_csk_find_open_port(): a free port for bind(port 0) or an autobinding
+    /// Kernel: inet_csk_find_open_port() in net/ipv4/inet_connection_sock.c: a free port for bind(port 0) or an autobinding
     /// listen(): random start, odd offsets first (the opposite parity of connect()).
     func tcpFindOpenPort(for s: TCPSocket) -> UInt16? {
         let (lowI, highI) = ipv4.ipLocalPortRange
@@ -300,7 +300,7 @@ extension NetNamespace {
         return nil
     }
 
-    /// Kernel: inet_csk_bind_conflict(): another socket on the port whose address overlaps,
+    /// Kernel: inet_csk_bind_conflict() in net/ipv4/inet_connection_sock.c: another socket on the port whose address overlaps,
     /// unless both set SO_REUSEADDR and the other is not listening, or both SO_REUSEPORT.
     func tcpBindConflict(_ s: TCPSocket, address: IPv4Address, port: UInt16) -> Bool {
         guard let b = tcp.bound[port] else { return false }
@@ -333,7 +333,7 @@ extension NetNamespace {
 
     // MARK: - Lookup
 
-    /// Kernel: __inet_lookup_listener(): a listener bound to the exact address wins over one
+    /// Kernel: __inet_lookup_listener() in net/ipv4/inet_hashtables.c: a listener bound to the exact address wins over one
     /// bound to INADDR_ANY (compute_score); among equals, the first to listen.
     func tcpLookupListener(_ dst: IPv4Address, _ port: UInt16) -> TCPSocket? {
         guard let l = tcp.listeners[port] else { return nil }
@@ -347,7 +347,7 @@ extension NetNamespace {
 
     // MARK: - Receive
 
-    /// Kernel: tcp_v4_rcv(). Called from ip_local_deliver for protocol 6.
+    /// Kernel: tcp_v4_rcv() in net/ipv4/tcp_ipv4.c. Called from ip_local_deliver for protocol 6.
     func tcpReceive(_ dev: NetDevice, _ p: Packet) {
         let o = p.network
         let ihl = IPv4View.headerLength(p.bytes, at: o)
@@ -387,7 +387,7 @@ extension NetNamespace {
         tcpSendReset(for: seg)
     }
 
-    /// Kernel: tcp_v4_err(): an ICMP error about a segment we sent.
+    /// Kernel: tcp_v4_err() in net/ipv4/tcp_ipv4.c: an ICMP error about a segment we sent.
     func tcpError(_ e: SocketError) {
         guard e.original.count >= 8 else { return }
         let sport = e.original.u16(at: 0)
@@ -409,7 +409,7 @@ extension NetNamespace {
 
     // MARK: - Replies from the control socket
 
-    /// Kernel: tcp_v4_send_reset(): the answer to a segment for no socket (or one we reject).
+    /// Kernel: tcp_v4_send_reset() in net/ipv4/tcp_ipv4.c: the answer to a segment for no socket (or one we reject).
     /// A segment with ACK gets `RST seq=its ack`; otherwise `RST|ACK seq 0, ack seq+len`.
     /// Sent through the per-namespace control socket: full checksum, IP id 0, window 0.
     func tcpSendReset(for seg: TCPSegment) {
@@ -428,7 +428,7 @@ extension NetNamespace {
         tcpSendControl(rh, payload: [], from: seg.destination, to: seg.source)
     }
 
-    /// Kernel: ip_send_unicast_reply() on the control socket (net->ipv4.tcp_sk): RSTs and
+    /// Kernel: ip_send_unicast_reply() in net/ipv4/ip_output.c on the control socket (net->ipv4.tcp_sk): RSTs and
     /// TIME-WAIT ACKs. DF, id 0, default TTL, software checksum.
     func tcpSendControl(_ th: TCPHeader, payload: [UInt8], from src: IPv4Address, to dst: IPv4Address) {
         guard let route = try? routeOutput(to: dst, source: isLocalAddress(src) ? src : nil) else {
@@ -442,7 +442,7 @@ extension NetNamespace {
         tcpIPSend(ih, th, payload: payload, checksum: .full, route: route)
     }
 
-    /// Kernel: ip_queue_xmit() / ip_local_out(): the segment with its checksum as the device
+    /// Kernel: ip_queue_xmit() in net/ipv4/ip_output.c / ip_local_out(): the segment with its checksum as the device
     /// will leave it, behind the IP header, through LOCAL_OUT and ip_output().
     func tcpIPSend(_ ih: IPv4Header, _ th: TCPHeader, payload: [UInt8], checksum: TCPChecksum.Mode, route: OutputRoute) {
         let seg = th.segment(payload: payload, source: ih.source, destination: ih.destination, checksum: checksum)

@@ -12,7 +12,7 @@ import SimCore
 import Wire
 
 extension TCPSocket {
-    /// Kernel: tcp_v4_do_rcv() / tcp_rcv_state_process() for a socket found by 4-tuple.
+    /// Kernel: tcp_v4_do_rcv() in net/ipv4/tcp_ipv4.c / tcp_rcv_state_process() for a socket found by 4-tuple.
     func receive(_ seg: TCPSegment) {
         switch state {
         case .synSent: synSentReceive(seg)
@@ -112,7 +112,7 @@ extension TCPSocket {
         c.armSynAckTimer(timeouts: 0)
     }
 
-    /// Kernel: reqsk_timer_handler(): SYN-ACK again after 1, 2, 4, 8, 16 s
+    /// Kernel: reqsk_timer_handler() in net/ipv4/inet_connection_sock.c: SYN-ACK again after 1, 2, 4, 8, 16 s
     /// (tcp_synack_retries), then the request is dropped.
     func armSynAckTimer(timeouts: Int) {
         let delay = Int64(TCPSocket.timeoutInit) << Int64(timeouts)
@@ -205,7 +205,7 @@ extension TCPSocket {
         }
     }
 
-    /// Kernel: tcp_init_transfer() -> tcp_init_buffer_space(), tcp_initialize_rcv_mss().
+    /// Kernel: tcp_init_transfer() in net/ipv4/tcp_input.c -> tcp_init_buffer_space(), tcp_initialize_rcv_mss().
     /// On 6.18 the initial window is not cut by tcp_app_win's reservation (the first ACKs
     /// advertise 502 and 510 with wscale 7, i.e. the initial 64240 and 65160 rounded up), so
     /// the clamp is the full space but never below the window already offered.
@@ -372,7 +372,7 @@ extension TCPSocket {
         deliverToProgram(delivered, peerClosed: peerClosed)
     }
 
-    /// Kernel: tcp_ack(): the peer's window, what it acknowledges, RTT, cwnd, the timer.
+    /// Kernel: tcp_ack() in net/ipv4/tcp_input.c: the peer's window, what it acknowledges, RTT, cwnd, the timer.
     /// False when the segment must be dropped.
     func processAck(_ seg: TCPSegment) -> Bool {
         let h = seg.header
@@ -424,7 +424,7 @@ extension TCPSocket {
         return true
     }
 
-    /// Kernel: tcp_data_queue(): in-order data and FIN are taken; a duplicate is answered at
+    /// Kernel: tcp_data_queue() in net/ipv4/tcp_input.c: in-order data and FIN are taken; a duplicate is answered at
     /// once with a D-SACK; data past rcv_nxt (never produced by the model's links) is dropped
     /// with a duplicate ACK.
     func dataQueue(_ seg: TCPSegment) -> ([UInt8], Bool) {
@@ -474,7 +474,7 @@ extension TCPSocket {
         return (payload, peerClosed)
     }
 
-    /// Kernel: tcp_event_data_recv() with tcp_measure_rcv_mss() and tcp_grow_window(): the ACK
+    /// Kernel: tcp_event_data_recv() in net/ipv4/tcp_input.c with tcp_measure_rcv_mss() and tcp_grow_window(): the ACK
     /// is scheduled, and the delayed-ACK engine learns the segment size and the spacing.
     func eventDataRecv(_ seg: TCPSegment, length len: Int) {
         ackPending |= TCPSocket.ackSched
@@ -531,7 +531,7 @@ extension TCPSocket {
         if len >= 128 { growWindow(length: len) }
     }
 
-    /// Kernel: tcp_grow_window(): a well-filled segment lets rcv_ssthresh (and so the window)
+    /// Kernel: tcp_grow_window() in net/ipv4/tcp_input.c: a well-filled segment lets rcv_ssthresh (and so the window)
     /// grow by two segments, up to the clamp.
     func growWindow(length len: Int) {
         guard rcvSsthresh < windowClamp, Int(rcvSsthresh) < freeSpace else { return }
@@ -553,7 +553,7 @@ extension TCPSocket {
         }
     }
 
-    /// Kernel: tcp_fin(): the peer is done sending. Returns true (EOF for the program).
+    /// Kernel: tcp_fin() in net/ipv4/tcp_input.c: the peer is done sending. Returns true (EOF for the program).
     func tcpFin() -> Bool {
         ackPending |= TCPSocket.ackSched
         shutdownReceive = true
@@ -643,7 +643,7 @@ extension TCPSocket {
 
     // MARK: - ICMP errors (tcp_v4_err)
 
-    /// Kernel: tcp_v4_err(): in SYN-SENT and SYN-RECV an unreachable ends the attempt; on a
+    /// Kernel: tcp_v4_err() in net/ipv4/tcp_ipv4.c: in SYN-SENT and SYN-RECV an unreachable ends the attempt; on a
     /// connection it is a soft error, reported if the retransmissions time out.
     func icmpError(type: UInt8, code: UInt8, seq: UInt32, info: UInt32) {
         if state != .listen && !seqBetween(seq, sndUna, sndNxt) {

@@ -32,10 +32,10 @@ extension TCPSocket {
 
     // MARK: - Windows (tcp_select_initial_window, __tcp_select_window, tcp_select_window)
 
-    /// Kernel: tcp_win_from_space(): the part of a buffer that becomes window.
+    /// Kernel: tcp_win_from_space() in include/net/tcp.h: the part of a buffer that becomes window.
     func winFromSpace(_ space: Int) -> Int { (max(0, space) * Int(scalingRatio)) >> 8 }
 
-    /// Kernel: tcp_full_space().
+    /// Kernel: tcp_full_space() in include/net/tcp.h.
     var fullSpace: Int { winFromSpace(rcvbuf) }
 
     /// sk_rmem_alloc: the truesize of data received and not yet read.
@@ -49,13 +49,13 @@ extension TCPSocket {
     /// bytes (veth) or 112 bytes (lo) fits all of them.
     static func skbTruesize(_ len: Int, loopback: Bool) -> Int { 2 * len + (loopback ? 112 : 730) }
 
-    /// Kernel: tcp_space().
+    /// Kernel: tcp_space() in include/net/tcp.h.
     var freeSpace: Int { winFromSpace(rcvbuf - rmemAlloc) }
 
-    /// Kernel: ipv4_default_advmss(): the device MTU less 40, at most 65535 - 40.
+    /// Kernel: ipv4_default_advmss() in net/ipv4/route.c: the device MTU less 40, at most 65535 - 40.
     static func advmss(mtu: Int) -> Int { min(max(mtu - 40, 256), 65535 - 40) }
 
-    /// Kernel: tcp_select_initial_window(): the SYN's window (a multiple of the MSS within
+    /// Kernel: tcp_select_initial_window() in net/ipv4/tcp_output.c: the SYN's window (a multiple of the MSS within
     /// the full space) and the window scale from the largest buffer we may grow to.
     func selectInitialWindow(space: Int, mss: Int, wscaleOK: Bool) {
         var clamp: UInt32 = windowClamp == 0 ? UInt32(65535) << 14 : windowClamp
@@ -74,13 +74,13 @@ extension TCPSocket {
         windowClamp = clamp
     }
 
-    /// Kernel: tcp_receive_window(): what is left of the window last advertised.
+    /// Kernel: tcp_receive_window() in include/net/tcp.h: what is left of the window last advertised.
     var receiveWindow: UInt32 {
         let d = Int32(bitPattern: (rcvWup &+ rcvWnd) &- rcvNxt)
         return d < 0 ? 0 : UInt32(d)
     }
 
-    /// Kernel: __tcp_select_window().
+    /// Kernel: __tcp_select_window() in net/ipv4/tcp_output.c.
     func computeWindow() -> UInt32 {
         var mss = rcvMss
         let free = freeSpace
@@ -114,7 +114,7 @@ extension TCPSocket {
         return UInt32(max(window, 0))
     }
 
-    /// Kernel: tcp_select_window(): never shrinks what was offered; updates rcv_wnd/rcv_wup.
+    /// Kernel: tcp_select_window() in net/ipv4/tcp_output.c: never shrinks what was offered; updates rcv_wnd/rcv_wup.
     func selectWindow() -> UInt16 {
         let cur = receiveWindow
         var new = computeWindow()
@@ -130,7 +130,7 @@ extension TCPSocket {
 
     // MARK: - Connection set-up
 
-    /// Kernel: tcp_connect_init(): MSS from the route, the initial window and scale.
+    /// Kernel: tcp_connect_init() in net/ipv4/tcp_output.c: MSS from the route, the initial window and scale.
     func connectInit(route: OutputRoute) {
         advmss = TCPSocket.advmss(mtu: route.device.mtu)
         mssCache = advmss
@@ -164,7 +164,7 @@ extension TCPSocket {
         return o
     }
 
-    /// Kernel: tcp_connect() -> tcp_transmit_skb(): the SYN, and the retransmission timer.
+    /// Kernel: tcp_connect() in net/ipv4/tcp_output.c -> tcp_transmit_skb(): the SYN, and the retransmission timer.
     func sendSYN() {
         let c = config
         let opts = synOptions(mss: advmss, ts: c.timestamps ? (tsVal, 0) : nil, sack: c.sack,
@@ -224,7 +224,7 @@ extension TCPSocket {
         if !payload.isEmpty || flags.contains(.fin) { dataSent() }
     }
 
-    /// Kernel: __tcp_transmit_skb() -> ip_queue_xmit(): route, IP header (DF, the socket's
+    /// Kernel: __tcp_transmit_skb() in net/ipv4/tcp_output.c -> ip_queue_xmit(): route, IP header (DF, the socket's
     /// id counter or 0), checksum as the device leaves it.
     func transmitRaw(_ h: TCPHeader, payload: [UInt8], ipIDMode: IPIDMode) {
         let ns = namespace
@@ -251,18 +251,18 @@ extension TCPSocket {
 
     // MARK: - ACKs (tcp_send_ack, tcp_send_delayed_ack, tcp_event_ack_sent)
 
-    /// Kernel: tcp_acceptable_seq().
+    /// Kernel: tcp_acceptable_seq() in net/ipv4/tcp_output.c.
     var acceptableSeq: UInt32 {
         !seqBefore(sndUna &+ sndWnd, sndNxt) ? sndNxt : sndUna &+ sndWnd
     }
 
-    /// Kernel: __tcp_send_ack(): a pure ACK now.
+    /// Kernel: __tcp_send_ack() in net/ipv4/tcp_output.c: a pure ACK now.
     func sendAck() {
         guard state != .close, state != .listen, state != .synSent else { return }
         transmit(seq: acceptableSeq, flags: [.ack], payload: [])
     }
 
-    /// Kernel: tcp_event_ack_sent(): one quick ACK used up, the delayed ACK cancelled.
+    /// Kernel: tcp_event_ack_sent() in net/ipv4/tcp_output.c: one quick ACK used up, the delayed ACK cancelled.
     func ackSent() {
         if ackQuick > 0 {
             ackQuick -= 1
@@ -272,7 +272,7 @@ extension TCPSocket {
         if let t = delackTimer { kernel.clock.cancel(t); delackTimer = nil }
     }
 
-    /// Kernel: tcp_event_data_sent(): a reply within ato of the last receive counts towards
+    /// Kernel: tcp_event_data_sent() in net/ipv4/tcp_output.c: a reply within ato of the last receive counts towards
     /// interactive (pingpong) mode.
     func dataSent() {
         if jiffiesNow - ackLrcvtime < ackATO, ackPingpong < 255 { ackPingpong += 1 }
@@ -281,7 +281,7 @@ extension TCPSocket {
     var inPingpong: Bool { ackPingpong >= config.pingpongThresh }
     var inQuickack: Bool { ackQuick > 0 && !inPingpong }
 
-    /// Kernel: tcp_incr_quickack().
+    /// Kernel: tcp_incr_quickack() in net/ipv4/tcp_input.c.
     func incrQuickack(_ maxQuick: UInt32) {
         var q = rcvWnd / UInt32(2 * max(rcvMss, 1))
         if q == 0 { q = 2 }
@@ -289,14 +289,14 @@ extension TCPSocket {
         if q > ackQuick { ackQuick = q }
     }
 
-    /// Kernel: tcp_enter_quickack_mode().
+    /// Kernel: tcp_enter_quickack_mode() in net/ipv4/tcp_input.c.
     func enterQuickack(_ maxQuick: UInt32) {
         incrQuickack(maxQuick)
         ackPingpong = 0
         ackATO = atoMin
     }
 
-    /// Kernel: tcp_send_delayed_ack(): arm the delayed-ACK timer for ato (bounded by 200 ms
+    /// Kernel: tcp_send_delayed_ack() in net/ipv4/tcp_output.c: arm the delayed-ACK timer for ato (bounded by 200 ms
     /// in pingpong or pushed mode and by the RTT), or ACK now if it is about to fire anyway.
     func sendDelayedAck() {
         var ato = ackATO
@@ -325,7 +325,7 @@ extension TCPSocket {
         delackTimer = namespace.machine.addTimer(expires: timeout) { [weak self] in self?.delackTimerFired() }
     }
 
-    /// Kernel: tcp_delack_timer_handler().
+    /// Kernel: tcp_delack_timer_handler() in net/ipv4/tcp_timer.c.
     func delackTimerFired() {
         delackTimer = nil
         guard !isGone, namespace.alive else { return }
@@ -342,7 +342,7 @@ extension TCPSocket {
         sendAck()
     }
 
-    /// Kernel: __tcp_ack_snd_check(): ACK now (more than a full segment unacknowledged,
+    /// Kernel: __tcp_ack_snd_check() in net/ipv4/tcp_input.c: ACK now (more than a full segment unacknowledged,
     /// quickack mode, or ICSK_ACK_NOW) or later.
     func ackSndCheck() {
         guard ackPending & TCPSocket.ackSched != 0 else { return }
@@ -354,7 +354,7 @@ extension TCPSocket {
         sendDelayedAck()
     }
 
-    /// Kernel: tcp_cleanup_rbuf(): after the program read `copied` bytes, ACK now if a small
+    /// Kernel: tcp_cleanup_rbuf() in net/ipv4/tcp.c: after the program read `copied` bytes, ACK now if a small
     /// pushed segment was drained outside pingpong mode, or the window grew a lot.
     func cleanupRbuf(copied: Int) {
         guard state == .established || state == .finWait1 || state == .finWait2 else { return }
@@ -380,7 +380,7 @@ extension TCPSocket {
 
     var bufferEnd: UInt32 { sndBufSeq &+ UInt32(sndBuf.count) }
 
-    /// Kernel: tcp_write_xmit(): send what cwnd, the peer's window and Nagle allow.
+    /// Kernel: tcp_write_xmit() in net/ipv4/tcp_output.c: send what cwnd, the peer's window and Nagle allow.
     func pushPendingFrames(nagleOff: Bool = false) {
         switch state {
         case .established, .closeWait, .finWait1, .lastAck, .closing: break
@@ -423,7 +423,7 @@ extension TCPSocket {
         }
     }
 
-    /// Kernel: tcp_send_fin(): the FIN rides on unsent data or goes alone, Nagle off.
+    /// Kernel: tcp_send_fin() in net/ipv4/tcp_output.c: the FIN rides on unsent data or goes alone, Nagle off.
     func queueFIN() {
         guard finSeq == nil else { return }
         finSeq = writeSeq
@@ -432,7 +432,7 @@ extension TCPSocket {
         pushPendingFrames(nagleOff: true)
     }
 
-    /// Kernel: tcp_send_active_reset(): RST|ACK at tcp_acceptable_seq().
+    /// Kernel: tcp_send_active_reset() in net/ipv4/tcp_output.c: RST|ACK at tcp_acceptable_seq().
     func sendActiveReset() {
         guard state != .close, state != .listen, state != .synSent, state != .timeWait else { return }
         let h = TCPHeader(sourcePort: localPort, destinationPort: remotePort, sequence: acceptableSeq,
@@ -453,7 +453,7 @@ extension TCPSocket {
         if let t = retransmitTimer { kernel.clock.cancel(t); retransmitTimer = nil }
     }
 
-    /// Kernel: tcp_retransmit_timer(): give up after the retries (ETIMEDOUT, or the soft
+    /// Kernel: tcp_retransmit_timer() in net/ipv4/tcp_timer.c: give up after the retries (ETIMEDOUT, or the soft
     /// error an ICMP message left), else resend the oldest segment and back off. A SYN keeps
     /// its 1 s RTO for tcp_syn_linear_timeouts retransmissions.
     func retransmitTimerFired() {
@@ -500,7 +500,7 @@ extension TCPSocket {
         resetRetransmitTimer()
     }
 
-    /// Kernel: tcp_rtt_estimator() and tcp_set_rto(): Jacobson/Karels with the 200 ms floor
+    /// Kernel: tcp_rtt_estimator() in net/ipv4/tcp_input.c and tcp_set_rto(): Jacobson/Karels with the 200 ms floor
     /// on the variance.
     func rttSample(_ us: Int64) {
         var m = max(us, 1)
@@ -531,7 +531,7 @@ extension TCPSocket {
 
     // MARK: - Closing timers
 
-    /// Kernel: tcp_time_wait(): TIME-WAIT for TCP_TIMEWAIT_LEN, then gone.
+    /// Kernel: tcp_time_wait() in net/ipv4/tcp_minisocks.c: TIME-WAIT for TCP_TIMEWAIT_LEN, then gone.
     func enterTimeWait() {
         stopRetransmitTimer()
         if let t = delackTimer { kernel.clock.cancel(t); delackTimer = nil }
@@ -545,7 +545,7 @@ extension TCPSocket {
         cb?()
     }
 
-    /// Kernel: inet_twsk_schedule() / inet_twsk_reschedule().
+    /// Kernel: inet_twsk_schedule() in net/ipv4/inet_timewait_sock.c / inet_twsk_reschedule().
     func scheduleTimeWait() {
         if let t = timeWaitTimer { kernel.clock.cancel(t) }
         let expires = jiffiesNow + namespace.machine.toJiffies(TCPSocket.timeWaitLen)

@@ -178,7 +178,7 @@ public final class TCPSocket {
 
     // MARK: - bind / listen / connect
 
-    /// Kernel: inet_bind() -> inet_csk_get_port(). Port 0 picks a free one.
+    /// Kernel: inet_bind() in net/ipv4/af_inet.c -> inet_csk_get_port(). Port 0 picks a free one.
     public func bind(address: IPv4Address = .any, port: UInt16) throws {
         guard state == .close, !userBound, bindBucketPort == nil, !isClosedByUser else { throw KernelError(.EINVAL) }
         let ns = namespace
@@ -204,7 +204,7 @@ public final class TCPSocket {
         kernel.trace(ns, nil, .socket, "tcp: bound \(address):\(p)")
     }
 
-    /// Kernel: inet_listen() -> inet_csk_listen_start(). An unbound socket gets a port.
+    /// Kernel: inet_listen() in net/ipv4/af_inet.c -> inet_csk_listen_start(). An unbound socket gets a port.
     public func listen(backlog: Int = 128) throws {
         guard !isClosedByUser else { throw KernelError(.EBADF) }
         if state == .listen {
@@ -226,7 +226,7 @@ public final class TCPSocket {
         kernel.trace(ns, nil, .socket, "tcp: listening on \(localAddress):\(localPort) backlog \(self.backlog)")
     }
 
-    /// Kernel: tcp_v4_connect() then tcp_connect(): route (errors thrown now), source address
+    /// Kernel: tcp_v4_connect() in net/ipv4/tcp_ipv4.c then tcp_connect(): route (errors thrown now), source address
     /// and port, ISN, then the SYN. The outcome arrives through onConnected or onError.
     public func connect(to address: IPv4Address, port: UInt16) throws {
         guard !isClosedByUser else { throw KernelError(.EBADF) }
@@ -271,7 +271,7 @@ public final class TCPSocket {
 
     // MARK: - Data
 
-    /// Kernel: tcp_sendmsg(): queue the bytes and push what the windows and Nagle allow.
+    /// Kernel: tcp_sendmsg() in net/ipv4/tcp.c: queue the bytes and push what the windows and Nagle allow.
     public func send(_ bytes: [UInt8]) throws {
         if let e = error { throw e }
         guard !shutdownSend, !isClosedByUser else { throw KernelError(.EPIPE) }
@@ -327,7 +327,7 @@ public final class TCPSocket {
         }
     }
 
-    /// Kernel: tcp_close(): a listener stops (children get RST), unread data aborts with RST,
+    /// Kernel: tcp_close() in net/ipv4/tcp.c: a listener stops (children get RST), unread data aborts with RST,
     /// otherwise FIN (the socket lingers as an orphan through FIN-WAIT and TIME-WAIT).
     public func close() {
         guard !isClosedByUser else { return }
@@ -384,7 +384,7 @@ public final class TCPSocket {
 
     // MARK: - Teardown helpers
 
-    /// Kernel: inet_csk_listen_stop(): request socks vanish; accepted-but-unclaimed children
+    /// Kernel: inet_csk_listen_stop() in net/ipv4/inet_connection_sock.c: request socks vanish; accepted-but-unclaimed children
     /// are reset.
     func listenStop() {
         let ns = namespace
@@ -404,7 +404,7 @@ public final class TCPSocket {
         unhashAll()
     }
 
-    /// Kernel: tcp_done(): CLOSE, out of every table, timers stopped.
+    /// Kernel: tcp_done() in net/ipv4/tcp.c: CLOSE, out of every table, timers stopped.
     func done() {
         cancelTimers()
         if state != .close { state = .close }
