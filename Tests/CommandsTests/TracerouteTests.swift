@@ -234,6 +234,30 @@ final class TracerouteTests: XCTestCase {
         XCTAssertEqual(seconds(slow.elapsed), 5.01, accuracy: 0.02)
     }
 
+    /// Observed with `iptables -t nat -A POSTROUTING -o rb -j MASQUERADE` on tu_r: the trace
+    /// is the same (the errors are translated back), and the probes reach tu_b from 10.0.2.1
+    /// with the offloaded checksum moved with the address: 0x173d became 0x183c
+    /// (tcpdump -vv on tu_b: "10.0.2.1.36504 > 10.0.2.2.33437: [bad udp cksum 0x183c -> ...]").
+    func testThroughMasquerade() {
+        let lab = routedLab()
+        lab.run("tu_r> iptables -t nat -A POSTROUTING -o rb -j MASQUERADE")
+        var onB: [[UInt8]] = []
+        lab.machine.namespace(named: "tu_b")!.device(named: "eth0")!.addTap(PacketTap(promiscuous: true) { _, b, dir in
+            if dir == .incoming && b.count > 34 && b[23] == 17 { onB.append(b) }
+        })
+        let r = run(lab, "tu_a> traceroute -n 10.0.2.2")
+        assertLike(r.out, """
+        traceroute to 10.0.2.2 (10.0.2.2), 30 hops max, 60 byte packets
+         1  10.0.1.1  0.181 ms  0.018 ms  0.028 ms
+         2  10.0.2.2  0.266 ms  0.055 ms  0.052 ms
+        """)
+        XCTAssertFalse(onB.isEmpty)
+        for f in onB {
+            XCTAssertEqual(f.u32(at: 26), 0x0a00_0201, "source 10.0.2.1")
+            XCTAssertEqual(f.u16(at: 40), 0x183c)
+        }
+    }
+
     /// Observed, each 7 s after the previous: the options the labs use.
     func testOptions() {
         let lab = routedLab()

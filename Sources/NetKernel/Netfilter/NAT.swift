@@ -228,7 +228,16 @@ enum NATRewrite {
             let oldPort = b.u16(at: portOff)
             if !quoted && b.count >= csumOff + 2 {
                 var c = b.u16(at: csumOff)
-                if proto == .tcp || c != 0 {
+                // CHECKSUM_PARTIAL (sent through a device with checksum offload): the field is
+                // the folded pseudo-header sum; inet_proto_csum_replace4() moves it with the
+                // address and a port change leaves it alone (seen on Linux 6.18 behind
+                // MASQUERADE: 0x173d for 10.0.1.2 > 10.0.2.2 became 0x183c for 10.0.2.1).
+                let l4len = IPv4View.totalLength(b, at: o) - ihl
+                let oldSrc = IPv4View.source(b, at: o), oldDst = IPv4View.destination(b, at: o)
+                if c != 0 && c == NATRewrite.partialSum(oldSrc, oldDst, proto, l4len) {
+                    c = NATRewrite.partialSum(source ? newAddr : oldSrc, source ? oldDst : newAddr, proto, l4len)
+                    b.setU16(c, at: csumOff)
+                } else if proto == .tcp || c != 0 {
                     c = InternetChecksum.update(c, old: oldAddr.raw, new: newAddr.raw)
                     c = InternetChecksum.update(c, old: oldPort, new: newPort)
                     if proto == .udp && c == 0 { c = 0xffff }
@@ -255,6 +264,13 @@ enum NATRewrite {
             break
         }
         if source { IPv4View.setSource(&b, at: o, newAddr) } else { IPv4View.setDestination(&b, at: o, newAddr) }
+    }
+
+    /// The folded pseudo-header sum a CHECKSUM_PARTIAL segment or datagram carries.
+    static func partialSum(_ src: IPv4Address, _ dst: IPv4Address, _ proto: IPProtocol, _ length: Int) -> UInt16 {
+        var s = IPv4Header.pseudoHeaderSum(source: src, destination: dst, proto: proto, length: length)
+        while s >> 16 != 0 { s = (s & 0xffff) &+ (s >> 16) }
+        return UInt16(s)
     }
 
     /// Recomputes the ICMP checksum of the message at `ip` (after its quoted packet changed).
