@@ -415,3 +415,27 @@ extension TCPKernelTests {
         XCTAssertEqual(lab.containers[0].tcpSockets.map(\.state), [.listen])
     }
 }
+
+extension TCPKernelTests {
+    /// A listener that closes with a connection nobody accepted resets it
+    /// (inet_csk_listen_stop -> tcp_disconnect).
+    func testClosingAListenerResetsUnacceptedConnections() throws {
+        let lab = try Lab(containers: 2)
+        let l = lab.containers[0].openTCPSocket()
+        try l.bind(port: 80)
+        try l.listen(backlog: 4)
+        let c = lab.containers[1].openTCPSocket()
+        var err: KernelError?
+        c.onError = { err = $0 }
+        try c.connect(to: lab.address(1), port: 80)
+        try lab.run(for: .milliseconds(10))
+        XCTAssertEqual(l.acceptQueue.count, 1)
+        XCTAssertEqual(c.state, .established)
+        l.close()
+        try lab.run(for: .milliseconds(10))
+        XCTAssertEqual(err, KernelError(.ECONNRESET))
+        XCTAssertTrue(lab.containers[0].tcpSockets.isEmpty)
+        // The port is free again.
+        try lab.containers[0].openTCPSocket().bind(port: 80)
+    }
+}
