@@ -1300,3 +1300,29 @@ extension IptablesTests {
         XCTAssertEqual(lab.exec("nf_u> iptables-save").out, lab.exec("nf_t> iptables-save").out)
     }
 }
+
+extension IptablesTests {
+    /// -v echoes each rule a command adds or deletes, and the chains -F and -X touch.
+    func testVerboseEchoes() {
+        let lab = Lab()
+        lab.run("ip netns add nf_v")
+        lab.check("nf_v> iptables -v -A INPUT -s 10.0.0.1 -p tcp --dport 22 -j ACCEPT",
+                  "ACCEPT  tcp opt -- in * out *  10.0.0.1  -> 0.0.0.0/0   tcp dpt:22")
+        lab.check("nf_v> iptables -v -I INPUT -i eth0 -j DROP", "DROP  all opt -- in eth0 out *  0.0.0.0/0  -> 0.0.0.0/0 \u{20}")
+        lab.check("nf_v> iptables -v -D INPUT -i eth0 -j DROP", "DROP  all opt -- in eth0 out *  0.0.0.0/0  -> 0.0.0.0/0 \u{20}")
+        lab.check("nf_v> iptables -v -N X")
+        lab.check("nf_v> iptables -v -F", """
+            Flushing chain `INPUT'
+            Flushing chain `FORWARD'
+            Flushing chain `OUTPUT'
+            Flushing chain `X'
+            """)
+        lab.check("nf_v> iptables -v -X", "Deleting chain `X'")
+        lab.check("nf_v> iptables -v -Z")
+        lab.check("nf_v> iptables -v -P INPUT ACCEPT")
+        lab.check("nf_v> iptables -vn -A INPUT -g X", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): Illegal option `-n' with this command
+            Try `iptables -h' or 'iptables --help' for more information.
+            """)
+    }
+}

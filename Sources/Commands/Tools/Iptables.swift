@@ -706,6 +706,7 @@ enum Iptables {
         case .append, .insert, .replace, .delete, .check:
             try checkJumpTarget(p, view)
             let rs = rules(p)
+            if p.options.contains(.verbose) { for r in rs { ctx.out.stdout(IptablesFormat.verboseRule(r)) } }
             if cmd == .check {
                 guard let c = view.chain(chain!), c.exists || !c.isBuiltin,
                       rs.allSatisfy({ r in c.rules.contains { $0.sameSpec(r) } }) else {
@@ -726,6 +727,9 @@ enum Iptables {
         case .deleteNum:
             try kernel { try $0.apply(.deleteAt(p.rulenum - 1), table: kind, chain: chain) }
         case .flush:
+            if p.options.contains(.verbose) {
+                for c in view.chains where chain == nil || c.name == chain { ctx.println("Flushing chain `\(c.name)'") }
+            }
             try kernel { try $0.apply(.flush, table: kind, chain: chain) }
         case .zero:
             try kernel { try $0.apply(.zero, table: kind, chain: chain) }
@@ -734,6 +738,9 @@ enum Iptables {
         case .newChain:
             try kernel { try $0.apply(.newChain, table: kind, chain: chain) }
         case .deleteChain:
+            if p.options.contains(.verbose) {
+                for c in view.userChains where chain == nil || c.name == chain { ctx.println("Deleting chain `\(c.name)'") }
+            }
             try kernel { try $0.apply(.deleteChain, table: kind, chain: chain) }
         case .renameChain:
             try assertValidChainName(p.newName!)

@@ -112,6 +112,23 @@ enum IptablesFormat {
         return s + "\n"
     }
 
+    /// The rule as `-v` echoes it for -A -I -D -R -C (FMT_PRINT_RULE: numeric, no table).
+    static func verboseRule(_ r: XTRule) -> String {
+        var s = r.target.name + " "
+        s += r.ip.invertProto ? "!" : " "
+        s += (Iptables.protoName(r.ip.proto, nolookup: false) ?? "\(r.ip.proto)") + " "
+        s += "opt " + (r.ip.invertFragment ? "!" : "-") + (r.ip.fragment ? "f" : "-") + " "
+        s += "in " + (r.ip.invertIn ? "!" : "") + (r.ip.inInterface?.text ?? "*") + " "
+        s += "out " + (r.ip.invertOut ? "!" : "") + (r.ip.outInterface?.text ?? "*") + " "
+        s += (r.ip.invertSource ? "!" : " ") + address(r.ip.source, r.ip.sourceMask, .numeric) + " "
+        s += (r.ip.invertDestination ? "!" : " ") + "-> " + address(r.ip.destination, r.ip.destinationMask, .numeric)
+        s += "  "
+        if case .goto = r.target { s += "[goto] " }
+        for m in r.matches { s += m.printText(proto: r.ip.proto, numeric: true) }
+        s += r.target.printText(numeric: true)
+        return s + "\n"
+    }
+
     /// nft_rule_print_save(): "-A CHAIN ..." (with "-c P B" for -S -v; "[P:B] " for save -c).
     static func saveLine(_ r: XTRule, chain: String, cCounters: Bool = false, bracketCounters: Bool = false) -> String {
         var s = bracketCounters ? "[\(r.counters.packets):\(r.counters.bytes)] " : ""
