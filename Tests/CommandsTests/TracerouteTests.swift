@@ -137,11 +137,12 @@ final class TracerouteTests: XCTestCase {
          2  10.0.2.2  0.418 ms * *
         """)
 
-        // The simulated times themselves: veth hops of 8 us, the first probe waiting for ARP.
+        // The simulated times themselves: veth hops of 8 us; the first probe of each hop waits
+        // for ARP, the others (sent 40 us apart) find the neighbour resolved.
         XCTAssertEqual(r1.out, """
         traceroute to 10.0.2.2 (10.0.2.2), 30 hops max, 60 byte packets
-         1  10.0.1.1  0.032 ms  0.032 ms  0.032 ms
-         2  10.0.2.2  0.064 ms  0.064 ms  0.064 ms
+         1  10.0.1.1  0.032 ms  0.016 ms  0.016 ms
+         2  10.0.2.2  0.048 ms  0.032 ms  0.032 ms
 
         """)
     }

@@ -84,6 +84,18 @@ public final class Traceroute: SimProcess {
     private var lastTTL = 0
     private var pollTimer: EventID?
     private var wakePending = false
+    private var sending = false
+    /// Answers in the sockets that poll() has not yet handed to the loop.
+    private var replies: [Reply] = []
+
+    struct Reply {
+        var idx: Int
+        var from: IPv4Address
+        var ttl: Int
+        var error: SocketError?
+        var final: Bool
+        var time: Double
+    }
     private var running = false
 
     static let defaultStartPort = 33434
@@ -431,15 +443,20 @@ public final class Traceroute: SimProcess {
         return isFinished ? exitStatus : nil
     }
 
+    /// The user-space time one probe takes to set up and send (measured on Linux 6.18, where
+    /// the answers of a router two veths away arrive between consecutive probes).
+    static let probeSetupTime = SimTime.microseconds(40)
+
     /// gettimeofday() as traceroute's get_time() turns it into a double.
     private func getTime() -> Double {
         let w = ctx.wallNow.ns
         return Double((w % 1_000_000_000) / 1000) / 1_000_000 + Double(w / 1_000_000_000)
     }
 
-    /// Kernel-side wake-up: poll() returns because a socket has something.
+    /// Kernel-side wake-up: poll() returns because a socket has something. While a pass of
+    /// the loop is still sending, the answer waits in its socket until that pass polls.
     private func wake() {
-        guard running, !isFinished else { return }
+        guard running, !isFinished, !sending else { return }
         if let t = pollTimer {
             ctx.kernel.clock.cancel(t)
             pollTimer = nil
@@ -449,6 +466,7 @@ public final class Traceroute: SimProcess {
         ctx.kernel.clock.schedule(after: .zero) { [weak self] in
             guard let self else { return }
             self.wakePending = false
+            self.takeReplies()
             self.loop()
         }
     }
@@ -499,6 +517,18 @@ public final class Traceroute: SimProcess {
                         return
                     }
                     lastSend = probes[n].sendTime
+                    // Each UDP probe costs its own socket, options, connect() and send(): the
+                    // answers of near hops come back while the next probes are being made.
+                    if opts.method != .icmp {
+                        sending = true
+                        pollTimer = ctx.kernel.clock.schedule(after: Traceroute.probeSetupTime) { [weak self] in
+                            guard let self else { return }
+                            self.pollTimer = nil
+                            self.sending = false
+                            self.loop()
+                        }
+                        return
+                    }
                 }
                 if nextTime == 0 { nextTime = probes[n].sendTime + getTimeout(n) }
                 num += 1
@@ -511,6 +541,11 @@ public final class Traceroute: SimProcess {
                 spins += 1
                 if spins < 1000 { continue }
                 nextTime = getTime() + 0.001
+            }
+            // poll() returns at once for answers that came while this pass was sending.
+            if !replies.isEmpty {
+                takeReplies()
+                continue
             }
             var timeout = nextTime - getTime()
             if timeout < 0 { timeout = 0 }
@@ -704,17 +739,27 @@ public final class Traceroute: SimProcess {
     /// udp_check_reply() + recv_reply() for a datagram: the destination answered.
     private func udpReply(_ s: UDPSocket, from: IPv4Address, port: UInt16) {
         guard let idx = probeIndex(of: s), Int(port) == probes[idx].seq else { return }
-        probes[idx].final = true
-        recordReply(idx, from: from, ttl: Int(s.lastTTL ?? 0), error: nil)
+        recordReply(idx, from: from, ttl: Int(s.lastTTL ?? 0), error: nil, final: true)
     }
 
-    private func recordReply(_ idx: Int, from: IPv4Address, ttl: Int, error: SocketError?) {
-        probes[idx].recvTime = getTime()  // SO_TIMESTAMP: the arrival, to the microsecond
-        probes[idx].recvTTL = ttl
-        probes[idx].res = from
-        if let e = error { parseICMPRes(idx, type: e.type, code: e.code, info: e.info) }
-        probeDone(idx)
+    /// The answer is stamped on arrival (SO_TIMESTAMP) and read when poll() next returns.
+    private func recordReply(_ idx: Int, from: IPv4Address, ttl: Int, error: SocketError?, final: Bool = false) {
+        replies.append(Reply(idx: idx, from: from, ttl: ttl, error: error, final: final, time: getTime()))
         wake()
+    }
+
+    /// recv_reply() for each answer waiting in the sockets, in arrival order.
+    private func takeReplies() {
+        let waiting = replies
+        replies = []
+        for r in waiting where !probes[r.idx].done {
+            probes[r.idx].recvTime = r.time
+            probes[r.idx].recvTTL = r.ttl
+            probes[r.idx].res = r.from
+            if r.final { probes[r.idx].final = true }
+            if let e = r.error { parseICMPRes(r.idx, type: e.type, code: e.code, info: e.info) }
+            probeDone(r.idx)
+        }
     }
 
     /// parse_icmp_res(): the annotation and whether the probe ends the trace.
@@ -793,8 +838,7 @@ public final class Traceroute: SimProcess {
         guard p.bytes.count >= icmp + 8, p.bytes[icmp] == 0,
               p.bytes.u16(at: icmp + 4) == icmpIdent,
               let idx = probeIndex(seq: Int(p.bytes.u16(at: icmp + 6))) else { return }
-        probes[idx].final = true
-        recordReply(idx, from: target, ttl: Int(IPv4View.ttl(p.bytes, at: o)), error: nil)
+        recordReply(idx, from: target, ttl: Int(IPv4View.ttl(p.bytes, at: o)), error: nil, final: true)
     }
 
     private func icmpError(_ e: SocketError) {

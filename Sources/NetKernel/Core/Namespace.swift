@@ -28,6 +28,8 @@ public final class NetNamespace {
     var rawSockets: [RawSocket] = []
     /// TCP sockets and hash tables (IPv4/TCP.swift).
     lazy var tcp = TCPTable()
+    /// UDP sockets and ICMP rate-limit state (IPv4/UDP.swift, IPv4/ICMP.swift).
+    lazy var inetState = InetNamespaceState(self)
     /// Netfilter hook functions registered in this namespace.
     public internal(set) var nfHooks = NFHookTable()
     /// Connection tracking (inactive until a rule needs it).

@@ -53,38 +53,17 @@ final class ICMPNamespaceState {
 /// State of the ICMP and UDP layers that struct net holds on Linux and NetNamespace does not
 /// (yet): kept beside each namespace, found by identity, and dropped with it.
 final class InetNamespaceState {
-    weak var namespace: NetNamespace?
     let icmp: ICMPNamespaceState
     let udp: UDPTable
 
     init(_ ns: NetNamespace) {
-        namespace = ns
         let base = "\(ns.machine.name)/\(ns.serial)"
         icmp = ICMPNamespaceState(rng: SplitMix64(seed: ns.kernel.seed, stream: "icmp/" + base))
         udp = UDPTable(rng: SplitMix64(seed: ns.kernel.seed, stream: "udp/" + base))
     }
-
-    /// Namespaces are looked up by identity; an entry whose namespace is gone is stale (its
-    /// ObjectIdentifier may be reused) and is replaced. Nothing iterates the table into
-    /// behaviour; stale entries are dropped when it has doubled since the last sweep.
-    nonisolated(unsafe) static var table: [ObjectIdentifier: InetNamespaceState] = [:]
-    nonisolated(unsafe) static var sweepAt = 64
-
-    static func of(_ ns: NetNamespace) -> InetNamespaceState {
-        let key = ObjectIdentifier(ns)
-        if let s = table[key], s.namespace === ns { return s }
-        if table.count >= sweepAt {
-            table = table.filter { $0.value.namespace != nil }
-            sweepAt = max(64, 2 * table.count)
-        }
-        let s = InetNamespaceState(ns)
-        table[key] = s
-        return s
-    }
 }
 
 extension NetNamespace {
-    var inetState: InetNamespaceState { InetNamespaceState.of(self) }
 
     /// Kernel: inet_getpeer_v4(net->ipv4.peers, addr, vif, create=1).
     func inetPeer(_ addr: IPv4Address) -> InetPeer {
