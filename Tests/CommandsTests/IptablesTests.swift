@@ -1326,3 +1326,29 @@ extension IptablesTests {
             """)
     }
 }
+
+extension IptablesTests {
+    /// -I with several addresses inserts each rule at the same position, so they come out in
+    /// reverse order (recorded on 1.8.9); -A keeps their order.
+    func testInsertSeveralAddresses() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add nf_v
+            nf_v> iptables -A INPUT -j ACCEPT
+            nf_v> iptables -I INPUT -s 1.1.1.1,2.2.2.2 -j DROP
+            nf_v> iptables -I INPUT 3 -s 3.3.3.3,4.4.4.4 -d 5.5.5.5,6.6.6.6 -j DROP
+            """)
+        lab.check("nf_v> iptables -S", """
+            -P INPUT ACCEPT
+            -P FORWARD ACCEPT
+            -P OUTPUT ACCEPT
+            -A INPUT -s 2.2.2.2/32 -j DROP
+            -A INPUT -s 1.1.1.1/32 -j DROP
+            -A INPUT -s 4.4.4.4/32 -d 6.6.6.6/32 -j DROP
+            -A INPUT -s 4.4.4.4/32 -d 5.5.5.5/32 -j DROP
+            -A INPUT -s 3.3.3.3/32 -d 6.6.6.6/32 -j DROP
+            -A INPUT -s 3.3.3.3/32 -d 5.5.5.5/32 -j DROP
+            -A INPUT -j ACCEPT
+            """)
+    }
+}

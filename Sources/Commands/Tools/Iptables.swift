@@ -715,10 +715,10 @@ enum Iptables {
                 return
             }
             try kernel { tx in
-                for (i, r) in rs.enumerated() {
+                for r in rs {
                     switch cmd {
                     case .append: try tx.apply(.append(r), table: kind, chain: chain)
-                    case .insert: try tx.apply(.insert(r, at: p.rulenum - 1 + i), table: kind, chain: chain)
+                    case .insert: try tx.apply(.insert(r, at: p.rulenum - 1), table: kind, chain: chain)
                     case .replace: try tx.apply(.replace(r, at: p.rulenum - 1), table: kind, chain: chain)
                     default: try tx.apply(.delete(r), table: kind, chain: chain)
                     }

@@ -328,10 +328,10 @@ enum IptablesRestore {
         switch cmd {
         case .append, .insert, .replace, .delete, .check:
             try Iptables.checkJumpTarget(p, view)
-            for (i, r) in Iptables.rules(p).enumerated() {
+            for r in Iptables.rules(p) {
                 switch cmd {
                 case .append: try t.apply(.append(r), table: kind, chain: chain)
-                case .insert: try t.apply(.insert(r, at: p.rulenum - 1 + i), table: kind, chain: chain)
+                case .insert: try t.apply(.insert(r, at: p.rulenum - 1), table: kind, chain: chain)
                 case .replace: try t.apply(.replace(r, at: p.rulenum - 1), table: kind, chain: chain)
                 case .delete: try t.apply(.delete(r), table: kind, chain: chain)
                 default:

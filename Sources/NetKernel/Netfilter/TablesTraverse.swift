@@ -34,6 +34,7 @@ extension NetNamespace {
             if ri >= count {
                 if ci != base && !st.tables[kind.rawValue]!.chains[ci].isBuiltin {
                     // The end of a user chain: legacy's implicit RETURN entry.
+                    kernel.trace(self, dev, .netfilter, "\(kind.name) \(chainName(ci)): end of chain, return")
                     if p.nfTrace { nfTracePacket(p, s, table: kind.name, chain: chainName(ci), comment: "return", rule: count + 1) }
                     if let top = stack.popLast() {
                         ci = top.chain; ri = top.rule
