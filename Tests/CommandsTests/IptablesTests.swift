@@ -1352,3 +1352,54 @@ extension IptablesTests {
             """)
     }
 }
+
+extension IptablesTests {
+    /// Built-in chains versus user chains in -N -X -E -P, targets refused outside their table, argument order.
+    func testBuiltinAndUserChainCommands() {
+        let lab = Lab()
+        lab.run("ip netns add nf_t")
+        lab.check("nf_t> iptables -N INPUT", status: 1, stderr: "iptables: Chain already exists.")
+        lab.check("nf_t> iptables -X INPUT", status: 1, stderr: "iptables: No chain/target/match by that name.")
+        lab.check("nf_t> iptables -E INPUT X", status: 1, stderr: "iptables: No chain/target/match by that name.")
+        lab.run("nf_t> iptables -N X")
+        lab.check("nf_t> iptables -E X INPUT", status: 1, stderr: "iptables: File exists.")
+        lab.check("nf_t> iptables -E X ACCEPT")
+        lab.check("nf_t> iptables -E X 'a b'", status: 1, stderr: "iptables: No chain/target/match by that name.")
+        lab.check("nf_t> iptables -A X -j X2", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): Chain 'X2' does not exist
+            Try `iptables -h' or 'iptables --help' for more information.
+            """)
+        lab.check("nf_t> iptables -P X ACCEPT", status: 1, stderr: "iptables: Bad built-in chain name.")
+        lab.check("nf_t> iptables -t raw -A PREROUTING -j DNAT --to 1.1.1.1", status: 4, stderr: "iptables v1.8.9 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain PREROUTING")
+        lab.check("nf_t> iptables -t mangle -A INPUT -j REJECT", status: 4, stderr: "iptables v1.8.9 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain INPUT")
+        lab.check("nf_t> iptables -A INPUT -j MASQUERADE", status: 4, stderr: "iptables v1.8.9 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain INPUT")
+        lab.check("nf_t> iptables -j ACCEPT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): no command specified
+            Try `iptables -h' or 'iptables --help' for more information.
+            """)
+        lab.check("nf_t> iptables -L -n -v -x --line-numbers INPUT 1", status: 2, stderr: """
+            Bad argument `INPUT'
+            Try `iptables -h' or 'iptables --help' for more information.
+            """)
+        lab.check("nf_t> iptables -S", """
+            -P INPUT ACCEPT
+            -P FORWARD ACCEPT
+            -P OUTPUT ACCEPT
+            -N ACCEPT
+            """)
+        lab.check("nf_t> iptables -nL", """
+            Chain INPUT (policy ACCEPT)
+            target     prot opt source               destination        \u{20}
+            
+            Chain FORWARD (policy ACCEPT)
+            target     prot opt source               destination        \u{20}
+            
+            Chain OUTPUT (policy ACCEPT)
+            target     prot opt source               destination        \u{20}
+            
+            Chain ACCEPT (0 references)
+            target     prot opt source               destination        \u{20}
+            """)
+    }
+
+}

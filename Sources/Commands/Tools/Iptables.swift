@@ -743,7 +743,7 @@ enum Iptables {
             }
             try kernel { try $0.apply(.deleteChain, table: kind, chain: chain) }
         case .renameChain:
-            try assertValidChainName(p.newName!)
+            // iptables-nft 1.8.9 does not check the new name (`-E X ACCEPT` succeeds).
             try kernel { try $0.apply(.rename(to: p.newName!), table: kind, chain: chain) }
         case .setPolicy:
             let pol: XTPolicy
