@@ -1403,3 +1403,159 @@ extension IptablesTests {
     }
 
 }
+
+extension IptablesTests {
+    /// Docker's filter chains as dockerd 24 creates them (--wait, -I, goto-free jumps, conntrack, isolation stages).
+    func testDockerFilterTable() {
+        let lab = Lab()
+        lab.run("ip netns add nf_t")
+        lab.run("nf_t> iptables --wait -t filter -N DOCKER")
+        lab.run("nf_t> iptables --wait -t filter -N DOCKER-ISOLATION-STAGE-1")
+        lab.run("nf_t> iptables --wait -t filter -N DOCKER-ISOLATION-STAGE-2")
+        lab.run("nf_t> iptables --wait -t filter -N DOCKER-USER")
+        lab.run("nf_t> iptables --wait -P FORWARD DROP")
+        lab.run("nf_t> iptables --wait -A DOCKER-USER -j RETURN")
+        lab.run("nf_t> iptables --wait -I FORWARD -j DOCKER-USER")
+        lab.run("nf_t> iptables --wait -I FORWARD 2 -j DOCKER-ISOLATION-STAGE-1")
+        lab.run("nf_t> iptables --wait -A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2")
+        lab.run("nf_t> iptables --wait -A DOCKER-ISOLATION-STAGE-1 -j RETURN")
+        lab.run("nf_t> iptables --wait -A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP")
+        lab.run("nf_t> iptables --wait -A DOCKER-ISOLATION-STAGE-2 -j RETURN")
+        lab.run("nf_t> iptables --wait -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+        lab.run("nf_t> iptables --wait -A FORWARD -o docker0 -j DOCKER")
+        lab.run("nf_t> iptables --wait -A FORWARD -i docker0 ! -o docker0 -j ACCEPT")
+        lab.run("nf_t> iptables --wait -A FORWARD -i docker0 -o docker0 -j ACCEPT")
+        lab.run("nf_t> iptables --wait -t filter -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT")
+        lab.check("nf_t> iptables -nvL", """
+            Chain INPUT (policy ACCEPT 0 packets, 0 bytes)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+            
+            Chain FORWARD (policy DROP 0 packets, 0 bytes)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+                0     0 DOCKER-USER  all  --  *      *       0.0.0.0/0            0.0.0.0/0          \u{20}
+                0     0 DOCKER-ISOLATION-STAGE-1  all  --  *      *       0.0.0.0/0            0.0.0.0/0          \u{20}
+                0     0 ACCEPT     all  --  *      docker0  0.0.0.0/0            0.0.0.0/0            ctstate RELATED,ESTABLISHED
+                0     0 DOCKER     all  --  *      docker0  0.0.0.0/0            0.0.0.0/0          \u{20}
+                0     0 ACCEPT     all  --  docker0 !docker0  0.0.0.0/0            0.0.0.0/0          \u{20}
+                0     0 ACCEPT     all  --  docker0 docker0  0.0.0.0/0            0.0.0.0/0          \u{20}
+            
+            Chain OUTPUT (policy ACCEPT 0 packets, 0 bytes)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+            
+            Chain DOCKER (1 references)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+                0     0 ACCEPT     tcp  --  !docker0 docker0  0.0.0.0/0            172.17.0.2           tcp dpt:80
+            
+            Chain DOCKER-ISOLATION-STAGE-1 (1 references)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+                0     0 DOCKER-ISOLATION-STAGE-2  all  --  docker0 !docker0  0.0.0.0/0            0.0.0.0/0          \u{20}
+                0     0 RETURN     all  --  *      *       0.0.0.0/0            0.0.0.0/0          \u{20}
+            
+            Chain DOCKER-ISOLATION-STAGE-2 (1 references)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+                0     0 DROP       all  --  *      docker0  0.0.0.0/0            0.0.0.0/0          \u{20}
+                0     0 RETURN     all  --  *      *       0.0.0.0/0            0.0.0.0/0          \u{20}
+            
+            Chain DOCKER-USER (1 references)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+                0     0 RETURN     all  --  *      *       0.0.0.0/0            0.0.0.0/0          \u{20}
+            """)
+        lab.check("nf_t> iptables -L", """
+            Chain INPUT (policy ACCEPT)
+            target     prot opt source               destination        \u{20}
+            
+            Chain FORWARD (policy DROP)
+            target     prot opt source               destination        \u{20}
+            DOCKER-USER  all  --  anywhere             anywhere           \u{20}
+            DOCKER-ISOLATION-STAGE-1  all  --  anywhere             anywhere           \u{20}
+            ACCEPT     all  --  anywhere             anywhere             ctstate RELATED,ESTABLISHED
+            DOCKER     all  --  anywhere             anywhere           \u{20}
+            ACCEPT     all  --  anywhere             anywhere           \u{20}
+            ACCEPT     all  --  anywhere             anywhere           \u{20}
+            
+            Chain OUTPUT (policy ACCEPT)
+            target     prot opt source               destination        \u{20}
+            
+            Chain DOCKER (1 references)
+            target     prot opt source               destination        \u{20}
+            ACCEPT     tcp  --  anywhere             172.17.0.2           tcp dpt:http
+            
+            Chain DOCKER-ISOLATION-STAGE-1 (1 references)
+            target     prot opt source               destination        \u{20}
+            DOCKER-ISOLATION-STAGE-2  all  --  anywhere             anywhere           \u{20}
+            RETURN     all  --  anywhere             anywhere           \u{20}
+            
+            Chain DOCKER-ISOLATION-STAGE-2 (1 references)
+            target     prot opt source               destination        \u{20}
+            DROP       all  --  anywhere             anywhere           \u{20}
+            RETURN     all  --  anywhere             anywhere           \u{20}
+            
+            Chain DOCKER-USER (1 references)
+            target     prot opt source               destination        \u{20}
+            RETURN     all  --  anywhere             anywhere           \u{20}
+            """)
+        lab.check("nf_t> iptables -S", """
+            -P INPUT ACCEPT
+            -P FORWARD DROP
+            -P OUTPUT ACCEPT
+            -N DOCKER
+            -N DOCKER-ISOLATION-STAGE-1
+            -N DOCKER-ISOLATION-STAGE-2
+            -N DOCKER-USER
+            -A FORWARD -j DOCKER-USER
+            -A FORWARD -j DOCKER-ISOLATION-STAGE-1
+            -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+            -A FORWARD -o docker0 -j DOCKER
+            -A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+            -A FORWARD -i docker0 -o docker0 -j ACCEPT
+            -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT
+            -A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+            -A DOCKER-ISOLATION-STAGE-1 -j RETURN
+            -A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+            -A DOCKER-ISOLATION-STAGE-2 -j RETURN
+            -A DOCKER-USER -j RETURN
+            """)
+        lab.check("nf_t> iptables-save -t filter", """
+            # Generated by iptables-save v1.8.9 (nf_tables) on Thu Jan  1 00:00:00 1970
+            *filter
+            :INPUT ACCEPT [0:0]
+            :FORWARD DROP [0:0]
+            :OUTPUT ACCEPT [0:0]
+            :DOCKER - [0:0]
+            :DOCKER-ISOLATION-STAGE-1 - [0:0]
+            :DOCKER-ISOLATION-STAGE-2 - [0:0]
+            :DOCKER-USER - [0:0]
+            -A FORWARD -j DOCKER-USER
+            -A FORWARD -j DOCKER-ISOLATION-STAGE-1
+            -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+            -A FORWARD -o docker0 -j DOCKER
+            -A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+            -A FORWARD -i docker0 -o docker0 -j ACCEPT
+            -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT
+            -A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+            -A DOCKER-ISOLATION-STAGE-1 -j RETURN
+            -A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+            -A DOCKER-ISOLATION-STAGE-2 -j RETURN
+            -A DOCKER-USER -j RETURN
+            COMMIT
+            # Completed on Thu Jan  1 00:00:00 1970
+            """)
+        lab.check("nf_t> iptables -nL FORWARD --line-numbers", """
+            Chain FORWARD (policy DROP)
+            num  target     prot opt source               destination        \u{20}
+            1    DOCKER-USER  all  --  0.0.0.0/0            0.0.0.0/0          \u{20}
+            2    DOCKER-ISOLATION-STAGE-1  all  --  0.0.0.0/0            0.0.0.0/0          \u{20}
+            3    ACCEPT     all  --  0.0.0.0/0            0.0.0.0/0            ctstate RELATED,ESTABLISHED
+            4    DOCKER     all  --  0.0.0.0/0            0.0.0.0/0          \u{20}
+            5    ACCEPT     all  --  0.0.0.0/0            0.0.0.0/0          \u{20}
+            6    ACCEPT     all  --  0.0.0.0/0            0.0.0.0/0          \u{20}
+            """)
+        lab.check("nf_t> iptables -L DOCKER-ISOLATION-STAGE-1 -v -n", """
+            Chain DOCKER-ISOLATION-STAGE-1 (1 references)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+                0     0 DOCKER-ISOLATION-STAGE-2  all  --  docker0 !docker0  0.0.0.0/0            0.0.0.0/0          \u{20}
+                0     0 RETURN     all  --  *      *       0.0.0.0/0            0.0.0.0/0          \u{20}
+            """)
+    }
+
+}
