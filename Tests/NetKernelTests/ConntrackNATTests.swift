@@ -133,3 +133,25 @@ final class ConntrackNATTests: XCTestCase {
         XCTAssertEqual(S.established.timeout, .seconds(432_000))
     }
 }
+
+extension ConntrackNATTests {
+    /// With the nat table active, a packet the host sends whose destination OUTPUT left alone
+    /// is not routed again (nf_nat_ipv4_local_fn()): multicast without a route, such as an
+    /// IGMP report to 224.0.0.22, still leaves, and conntrack tracks it by address alone
+    /// ("unknown 2 ... [UNREPLIED]", as Linux 6.18 listed it in the docker-port-mapping lab).
+    func testLocalOutputWithoutDNATIsNotRoutedAgain() throws {
+        let t = try NATLab()
+        let host = t.lab.host
+        host.enableNAT { _, _ in .accept }
+        let br0 = host.device(named: "br0")!
+        let log = t.lab.tap(br0, promiscuous: false)
+        // A multicast group joined on br0 sends IGMP reports to 224.0.0.22, which no route covers.
+        host.setUp(br0, false)
+        host.setUp(br0, true)
+        try t.lab.run(for: .seconds(3))
+        let igmp = log.frames.filter { EthernetView.etherType($0.1) == .ipv4 && IPv4View.proto($0.1, at: 14) == .igmp }
+        XCTAssertEqual(igmp.count, 2, "both unsolicited reports leave")
+        let entries = host.conntrack.entries(now: t.lab.machine.jiffiesNow)
+        XCTAssertEqual(entries.map { "\($0.original.proto.rawValue) \($0.original.dst) \($0.seenReply)" }, ["2 224.0.0.22 false"])
+    }
+}

@@ -263,8 +263,11 @@ extension NetNamespace {
             } else {
                 timeout = .seconds(30)
             }
-        default:
+        case .icmp:
             timeout = .seconds(30)
+        default:
+            // Kernel: nf_ct_generic_timeout.
+            timeout = .seconds(600)
         }
         e.expires = now + m.toJiffies(timeout)
         return .accept

@@ -40,8 +40,9 @@ struct CTPacketInfo {
 enum CTParse {
     static let tcpFIN: UInt8 = 0x01, tcpSYN: UInt8 = 0x02, tcpRST: UInt8 = 0x04, tcpACK: UInt8 = 0x10
 
-    /// Kernel: nf_ct_get_tuple(): nil for protocols or fragments conntrack does not follow
-    /// (they are tracked by address only as "unknown" in Linux; we leave them untracked).
+    /// Kernel: nf_ct_get_tuple(): nil for fragments and for what it cannot follow; protocols
+    /// without a tracker of their own (IGMP, GRE, ...) are tracked by address only, as
+    /// nf_conntrack_generic does.
     static func info(_ b: [UInt8], ip o: Int) -> CTPacketInfo? {
         guard b.count >= o + 20 else { return nil }
         let ihl = IPv4View.headerLength(b, at: o)
@@ -72,7 +73,7 @@ enum CTParse {
             guard [0, 8, 13, 14, 15, 16, 17, 18].contains(type) else { return nil }
             return CTPacketInfo(tuple: CTTuple(src: src, dst: dst, proto: proto, srcPort: b.u16(at: l4 + 4), dstPort: UInt16(type) << 8 | UInt16(code)), l4: l4)
         default:
-            return nil
+            return CTPacketInfo(tuple: CTTuple(src: src, dst: dst, proto: proto, srcPort: 0, dstPort: 0), l4: l4)
         }
     }
 

@@ -66,7 +66,12 @@ extension NetNamespace {
             break
         }
         natPacket(&p, ct: ct, reply: info.isReply, manip: manip)
-        if manip == .dst && s.hook == .localOut { p.needsReroute = true }
+        // Kernel: nf_nat_ipv4_local_fn(): route again only when this direction's destination
+        // is not the address the other direction answers from (it was translated).
+        if manip == .dst && s.hook == .localOut {
+            let here = info.isReply ? ct.reply : ct.original, there = info.isReply ? ct.original : ct.reply
+            if here.dst != there.src { p.needsReroute = true }
+        }
         return .accept
     }
 
