@@ -2,7 +2,8 @@
 // -z, -v, -w, -N, -q, -k, -s, with its messages. Data read from the network goes to standard
 // output; standard input (a pipe or typed lines) goes to the network.
 // As on Linux: without -N (or -q) the connection stays open after the input ends, so
-// `echo hello | nc HOST PORT` only ends when the other side closes.
+// `echo hello | nc HOST PORT` only ends when the other side closes, or after -w seconds
+// without traffic (poll()'s timeout in readwrite()); `nc -lk` serves one client after another.
 
 import SimCore
 import NetKernel
@@ -167,7 +168,7 @@ public final class Netcat: SimProcess {
             }
             try s.connect(to: dst, port: opts.port!)
         } catch let e as KernelError {
-            if opts.verbose || e.errno == .ECONNREFUSED {
+            if opts.verbose {
                 ctx.eprintln("nc: connect to \(dst) port \(opts.port!) (tcp) failed: \(e.errno.message)")
             }
             s.close()
@@ -270,8 +271,10 @@ public final class Netcat: SimProcess {
         if let t = idleTimer { ctx.kernel.clock.cancel(t) }
         idleTimer = ctx.kernel.clock.schedule(after: w) { [weak self] in
             guard let self, !self.isFinished else { return }
+            self.idleTimer = nil
             self.udp?.close()
-            self.finish(0)
+            self.conn?.close()
+            self.sessionEnded()
         }
     }
 
@@ -290,6 +293,7 @@ public final class Netcat: SimProcess {
     private func write(_ bytes: [UInt8]) {
         if let c = conn, c.state == .established || c.state == .closeWait {
             try? c.send(bytes)
+            touch()
         } else {
             pendingInput += bytes
         }
@@ -313,15 +317,31 @@ public final class Netcat: SimProcess {
         }
     }
 
+    /// Connections accepted while another is being served (-k takes them in turn).
+    private var waiting: [TCPSocket] = []
+
     private func accepted(_ c: TCPSocket) {
         guard conn == nil else {
-            // Without -k nc serves one client: later ones wait in the backlog.
+            // nc serves one client at a time: later ones wait in the backlog.
+            waiting.append(c)
             return
         }
         conn = c
         if !opts.keep { listener?.close(); listener = nil }
         attach(c)
+        touch()
         flushInput()
+    }
+
+    /// The current connection is over: a -k listener goes back to accept(); nc otherwise exits.
+    private func sessionEnded() {
+        if opts.listen && opts.keep && listener != nil {
+            conn = nil
+            if let t = idleTimer { ctx.kernel.clock.cancel(t); idleTimer = nil }
+            if !waiting.isEmpty { accepted(waiting.removeFirst()) }
+            return
+        }
+        finish(0)
     }
 
     private func connected() {
@@ -339,6 +359,7 @@ public final class Netcat: SimProcess {
             ctx.eprintln("Connection to \(opts.host!) \(opts.port!) port [tcp/\(Netcat.service(opts.port!))] succeeded!")
         }
         attach(c)
+        touch()
         flushInput()
     }
 
@@ -347,6 +368,7 @@ public final class Netcat: SimProcess {
         if !pendingInput.isEmpty {
             try? c.send(pendingInput)
             pendingInput = []
+            touch()
         }
         if inputDone { afterInputEnd() }
     }
@@ -354,21 +376,27 @@ public final class Netcat: SimProcess {
     private func attach(_ c: TCPSocket) {
         c.onData = { [unowned self] bytes in
             self.ctx.out.stdout(Terminal.render(bytes))
+            self.touch()
         }
-        c.onPeerClosed = { [unowned self] in
+        c.onPeerClosed = { [unowned self, unowned c] in
             // The peer is done; with standard input at its end too, nc exits.
-            self.conn?.close()
-            self.finish(0)
+            c.close()
+            if self.conn === c { self.sessionEnded() }
         }
-        c.onError = { [unowned self] e in
+        c.onError = { [unowned self, unowned c] e in
             if e.errno != .ECONNRESET || self.opts.verbose { self.ctx.eprintln("nc: read(net): \(e.errno.message)") }
+            if self.opts.listen && self.opts.keep && self.conn === c {
+                self.sessionEnded()
+                return
+            }
             self.finish(1)
         }
     }
 
     private func connectFailed(_ e: KernelError) {
         if let t = timer { ctx.kernel.clock.cancel(t); timer = nil }
-        if opts.verbose || e.errno == .ECONNREFUSED {
+        // remote_connect() warns only with -v; without it a refused port is just exit status 1.
+        if opts.verbose {
             ctx.eprintln("nc: connect to \(opts.host!) port \(opts.port!) (tcp) failed: \(e.errno.message)")
         }
         finish(1)
@@ -389,6 +417,8 @@ public final class Netcat: SimProcess {
         if let t = idleTimer { ctx.kernel.clock.cancel(t) }
         listener?.close()
         udp?.close()
+        for c in waiting { c.close() }
+        waiting = []
         onExit?(status)
     }
 
