@@ -23,9 +23,10 @@ TOKEN = re.compile(
     r"(?P<bridgeid>\b[0-9a-f]{4}\.[0-9a-f]{12}\b)"
     r"|(?P<mac>(?<![0-9a-fA-F:])" + MAC + r"(?![0-9a-fA-F:]))"
     r"|(?P<icmpid>(?<=ICMP echo request, id )\d+|(?<=ICMP echo reply, id )\d+)"
-    r"|(?P<ident>(?<=\bident[=: ])\s*\d+)"
+    r"|(?P<ident>(?<=\bident[=: ])\s*\d+|(?<= code=0 id=)\d+)"
     r"|(?P<ipid>(?<=\bttl )\d+, id \d+)"
     r"|(?P<port>\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{5}\b)"
+    r"|(?P<ctport>(?<=\bsport=)\d{5}\b|(?<=\bdport=)\d{5}\b)"
 )
 TIMESTAMP = re.compile(r"^(?:(\d{4})-(\d{2})-(\d{2}) )?(\d{2}):(\d{2}):(\d{2})\.(\d{6}|\d{9})(?= )")
 PING_TIME = re.compile(r"\btime[=<]\d+(?:\.\d+)? ms\b")
@@ -92,6 +93,9 @@ class Normalizer:
             # are ephemeral and differ from run to run.
             addr, port = text.rsplit(".", 1)
             return addr + "." + self.placeholder("port", port) if 32768 <= int(port) <= 60999 else text
+        if kind == "ctport":
+            # conntrack's sport=/dport=: the same ephemeral ports.
+            return self.placeholder("port", text) if 32768 <= int(text) <= 60999 else text
         return text
 
     def timestamp(self, m):
@@ -127,10 +131,26 @@ class Normalizer:
         line = TCP_TS.sub(lambda m: "TS val " + self.placeholder("tsval", m.group(1)) + " ecr " + self.placeholder("tsval", m.group(2)) if m.group(2) != "0" else "TS val " + self.placeholder("tsval", m.group(1)) + " ecr 0", line)
         # The simulator's machine is the unnamed root namespace; the replay's is fid_<machine>.
         line = LINK_NETNS.sub("link-netns <machine>", line)
+        line = IPT_PROT.sub(ipt_prot, line)
         return line
 
 
 TCP_TS = re.compile(r"TS val (\d+) ecr (\d+)")
+# iptables 1.8.9 (Debian 12) prints the prot column of -n listings as a number; 1.8.8 and
+# 1.8.10+ print the name, as the simulator does. A rule line of a listing: counters or a rule
+# number, a target, then the prot column before "--" or a "!"-inverted option column.
+IPT_PROT = re.compile(r"^((?:\s*\d+[KMGT]?\s+\d+[KMGT]?\s+|\d+\s+)?\S+\s+)(\d+)(\s+(?:--|!\S*|-f)\s)")
+PROT_NAMES = {"0": "all", "1": "icmp", "6": "tcp", "17": "udp"}
+
+
+def ipt_prot(m):
+    name = PROT_NAMES.get(m.group(2))
+    if name is None:
+        return m.group(0)
+    # The column is 5 wide ("%-5s"): keep the rest of the line where it was.
+    width = len(m.group(2)) + len(m.group(3)) - len(m.group(3).lstrip())
+    pad = max(1, width - len(name))
+    return m.group(1) + name + " " * pad + m.group(3).lstrip()
 
 
 def normalize(text):
