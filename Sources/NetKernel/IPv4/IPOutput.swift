@@ -55,7 +55,11 @@ extension NetNamespace {
 
     /// Builds the IP header in front of `payload` (leaving room for the link header) and sends
     /// it: Kernel: ip_local_out() -> __ip_local_out() (LOCAL_OUT) -> ip_output().
-    func ipSendLocal(_ header: IPv4Header, payload: [UInt8], route: OutputRoute) {
+    /// Returns the error sendmsg() reports: EPERM when a netfilter hook dropped the packet
+    /// (nf_hook_slow()), the routing error when OUTPUT DNAT leads nowhere; nil once the
+    /// packet is on its way (what happens past the hooks is not the sender's business).
+    @discardableResult
+    func ipSendLocal(_ header: IPv4Header, payload: [UInt8], route: OutputRoute) -> Errno? {
         var h = header
         let link = EthernetHeader.length
         var bytes = [UInt8](repeating: 0, count: link + h.headerLength + payload.count)
@@ -63,32 +67,36 @@ extension NetNamespace {
         let start = link + h.headerLength
         for (i, b) in payload.enumerated() { bytes[start + i] = b }
         var p = Packet(bytes: bytes, network: link)
-        guard netfilterHook(.localOut, &p, inDevice: nil, outDevice: route.device) == .accept else { return }
+        guard netfilterHook(.localOut, &p, inDevice: nil, outDevice: route.device) == .accept else { return .EPERM }
         var route = route
         if p.needsReroute {
             // Kernel: ip_route_me_harder(): OUTPUT DNAT changed the destination.
             p.needsReroute = false
             let dst = IPv4View.destination(p.bytes, at: p.network)
-            guard let r = try? routeOutput(to: dst, source: IPv4View.source(p.bytes, at: p.network)) else {
+            do {
+                route = try routeOutput(to: dst, source: IPv4View.source(p.bytes, at: p.network))
+            } catch {
                 kernel.trace(self, nil, .drop, "no route to \(dst) after DNAT (\(DropReason.ipOutNoRoutes.rawValue))")
-                return
+                return (error as? KernelError)?.errno ?? .EHOSTUNREACH
             }
-            route = r
         }
-        ipOutput(p, route: route)
+        return ipOutput(p, route: route)
     }
 
     /// Kernel: ip_output() -> POSTROUTING -> ip_finish_output() -> ip_finish_output2().
-    func ipOutput(_ p: Packet, route: OutputRoute) {
+    /// Returns EPERM when POSTROUTING dropped the packet.
+    @discardableResult
+    func ipOutput(_ p: Packet, route: OutputRoute) -> Errno? {
         var p = p
-        guard netfilterHook(.postRouting, &p, inDevice: nil, outDevice: route.device) == .accept else { return }
+        guard netfilterHook(.postRouting, &p, inDevice: nil, outDevice: route.device) == .accept else { return .EPERM }
         let dev = route.device
         let ipLen = p.bytes.count - p.network
         if ipLen > dev.mtu {
             kernel.trace(self, dev, .drop, "packet of \(ipLen) bytes exceeds mtu \(dev.mtu)")
-            return
+            return nil
         }
         neighbours.output(p, nextHop: route.nextHop, dev: dev)
+        return nil
     }
 
     /// Kernel: ip_select_ident(): a connected socket counts its own IDs; a DF packet of a

@@ -53,7 +53,7 @@ public final class RawSocket {
         var h = IPv4Header(totalLength: UInt16(total), dontFragment: total <= route.device.mtu,
                            ttl: ttl ?? ns.ipv4.defaultTTL, proto: proto, source: route.source, destination: dst, tos: tos)
         h.identification = ns.selectIdent(h)
-        ns.ipSendLocal(h, payload: payload, route: route)
+        if let e = ns.ipSendLocal(h, payload: payload, route: route) { throw KernelError(e) }
     }
 
     public func close() {

@@ -275,7 +275,7 @@ public final class UDPSocket {
             UDPView.fillPartialChecksum(&udp, at: 0, source: route.source, destination: dst)
         }
         ns.kernel.trace(ns, route.device, .socket, "udp \(route.source):\(localPort) > \(dst):\(port) length \(data.count)")
-        ns.ipSendLocal(h, payload: udp, route: route)
+        if let e = ns.ipSendLocal(h, payload: udp, route: route) { throw KernelError(e) }
         return data.count
     }
 
