@@ -137,9 +137,9 @@ class Normalizer:
 
 TCP_TS = re.compile(r"TS val (\d+) ecr (\d+)")
 # iptables 1.8.9 (Debian 12) prints the prot column of -n listings as a number; 1.8.8 and
-# 1.8.10+ print the name, as the simulator does. A rule line of a listing: counters or a rule
-# number, a target, then the prot column before "--" or a "!"-inverted option column.
-IPT_PROT = re.compile(r"^((?:\s*\d+[KMGT]?\s+\d+[KMGT]?\s+|\d+\s+)?\S+\s+)(\d+)(\s+(?:--|!\S*|-f)\s)")
+# 1.8.10+ print the name, as the simulator does. A rule line of a listing: a rule number and
+# counters (each optional), a target, then the prot column before "--" or an option column.
+IPT_PROT = re.compile(r"^((?:\s*\d+[KMGT]?\s+){0,3}\S+\s+)(\d+)(\s+(?:--|!\S*|-f)\s)")
 PROT_NAMES = {"0": "all", "1": "icmp", "6": "tcp", "17": "udp"}
 
 
