@@ -488,3 +488,23 @@ final class UDPSocketTests: XCTestCase {
         XCTAssertEqual(lab.a.udpSockets.count, 1)
     }
 }
+
+extension UDPSocketTests {
+    /// A datagram a netfilter hook drops on the way out fails the send with EPERM, and nothing
+    /// leaves (observed on Linux 6.18: sendto() of a UDP socket and a raw ICMP socket under
+    /// `iptables -A OUTPUT -j DROP` returned EPERM).
+    func testOutputDropFailsTheSendWithEPERM() throws {
+        let lab = try RoutedLab()
+        lab.a.registerHook(NFHookOps(hook: .localOut, priority: 0, name: "filter") { _, _ in .drop("test") })
+        let s = lab.a.openUDPSocket()
+        XCTAssertThrowsError(try s.send(Array("hi".utf8), to: IPv4Address(10, 0, 2, 2), port: 5000)) { e in
+            XCTAssertEqual((e as? KernelError)?.errno, .EPERM)
+        }
+        let raw = lab.a.openRawSocket(proto: .icmp)
+        XCTAssertThrowsError(try raw.send(to: IPv4Address(10, 0, 2, 2), payload: ICMPv4Packet.echo(request: true, identifier: 1, sequence: 1, payload: []).bytes)) { e in
+            XCTAssertEqual((e as? KernelError)?.errno, .EPERM)
+        }
+        try lab.kernel.clock.run(until: lab.kernel.clock.now + .seconds(1))
+        XCTAssertTrue(lab.onA.frames.isEmpty)
+    }
+}
