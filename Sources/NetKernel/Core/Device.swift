@@ -124,6 +124,28 @@ open class NetDevice {
     /// The device is being unregistered.
     open func willUnregister() {}
 
+    /// Kernel: ndo_open's failure cases, checked before the device goes up (a vxlan device
+    /// whose UDP port is taken cannot open).
+    open func openCheck() throws {}
+
+    /// Kernel: ndo_change_mtu(): a driver's own limit on a new MTU (after the min/max check).
+    open func changeMTU(_ mtu: Int) throws {}
+
+    /// Kernel: dev->tso_max_size: TSO_LEGACY_MAX_SIZE unless the driver raises it
+    /// (netif_set_tso_max_size(GSO_MAX_SIZE) in veth and lo: 524280).
+    open var tsoMaxSize: Int { self is VethDevice || isLoopback ? 524280 : 65536 }
+
+    /// Kernel: rtnl_link_ops->get_link_net(): the namespace the device's link lives in when it
+    /// is not the device's own (a veth's peer, a vxlan device's sockets), for IFLA_LINK_NETNSID.
+    open var linkNetNamespace: NetNamespace? {
+        guard let v = self as? VethDevice, let p = v.peer, p.namespace !== namespace else { return nil }
+        return p.namespace
+    }
+
+    /// Kernel: dev->uc, the secondary unicast addresses (`bridge fdb add MAC dev DEV self` on a
+    /// device without an FDB of its own: ndo_dflt_fdb_add()).
+    public internal(set) var unicastAddresses: [MACAddress] = []
+
     /// Kernel: dev->mc, the link-layer multicast list (what `bridge fdb` shows as "self"):
     /// all-nodes IPv6 from creation (even with IPv6 disabled), IGMP all-hosts while up.
     open var multicastAddresses: [MACAddress] {

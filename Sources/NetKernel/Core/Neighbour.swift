@@ -414,3 +414,22 @@ public final class NeighbourTable {
         remove(n)
     }
 }
+
+// MARK: - RTM_NEWNEIGH / RTM_DELNEIGH for AF_INET
+
+extension NetNamespace {
+    /// Kernel: neigh_add() in net/core/neighbour.c: NLM_F_EXCL refuses any existing entry
+    /// (whatever its state), a change needs one; a state that needs an address without one is
+    /// refused after the entry was created (NUD_NONE, and it stays: the periodic gc leaves
+    /// tables below gc_thresh1 alone).
+    func neighbourSet(_ dev: NetDevice, _ a: IPv4Address, lladdr: MACAddress?, state: NUDState, mode: NeighbourSetMode) throws {
+        let existing = neighbours.lookup(a, dev)
+        if mode == .add && existing != nil { throw KernelError(.EEXIST) }
+        if mode == .change && existing == nil { throw KernelError(.ENOENT) }
+        if lladdr == nil && !state.isDisjoint(with: [.permanent, .noARP, .reachable, .stale]) && existing?.lladdr == nil {
+            if existing == nil { neighbours.adminSet(a, dev: dev, lladdr: nil, state: .none) }
+            throw KernelError(.EINVAL, "No link layer address given")
+        }
+        neighbours.adminSet(a, dev: dev, lladdr: lladdr, state: state)
+    }
+}

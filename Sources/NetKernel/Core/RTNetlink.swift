@@ -11,6 +11,8 @@ import Wire
 public enum LinkKind {
     case veth(peerName: String?, peerNamespace: NetNamespace?, peerAddress: MACAddress?)
     case bridge
+    /// `type vxlan`: see VXLANConfig (Drivers/VXLAN.swift).
+    case vxlan(VXLANConfig)
 }
 
 /// The changes of one `ip link set` (RTM_NEWLINK on an existing device).
@@ -41,7 +43,46 @@ public enum NetlinkRequest {
     case bridgeAddPort(bridge: NetDevice, port: NetDevice)
     case bridgeDeletePort(bridge: NetDevice, port: NetDevice)
     case bridgeDelete(name: String)
+    /// RTM_NEWNEIGH with AF_BRIDGE (`bridge fdb add|append|replace`).
+    case fdbAdd(NetDevice, FDBRequest, mode: FDBAddMode)
+    /// RTM_DELNEIGH with AF_BRIDGE (`bridge fdb del`).
+    case fdbDelete(NetDevice, FDBRequest)
+    /// RTM_NEWNEIGH with AF_INET (`ip neigh add|replace|change`).
+    case neighbourSet(NetDevice, IPv4Address, lladdr: MACAddress?, state: NUDState, mode: NeighbourSetMode)
+    /// RTM_DELNEIGH with AF_INET (`ip neigh del`).
+    case neighbourDelete(NetDevice, IPv4Address)
+    /// RTM_NEWROUTE (`ip route add|replace|append`).
+    case routeAdd(Route, mode: RouteAddMode)
 }
+
+/// One FDB entry as RTM_NEWNEIGH/RTM_DELNEIGH carry it for AF_BRIDGE: the address (NDA_LLADDR),
+/// a tunnel destination for vxlan devices (NDA_DST, NDA_PORT, NDA_VNI, NDA_IFINDEX), ndm_flags
+/// and ndm_state. The defaults are what iproute2's `bridge fdb` sends when told nothing:
+/// NTF_SELF and NUD_NOARP|NUD_PERMANENT ("self permanent").
+public struct FDBRequest {
+    public var mac: MACAddress
+    public var dst: IPv4Address?
+    public var port: UInt16?
+    public var vni: UInt32?
+    /// NDA_IFINDEX (`via DEV`): the device to send through.
+    public var via: NetDevice?
+    public var flags: NTFFlags
+    public var state: NUDState
+
+    public init(mac: MACAddress, dst: IPv4Address? = nil, port: UInt16? = nil, vni: UInt32? = nil,
+                via: NetDevice? = nil, flags: NTFFlags = .self, state: NUDState = [.noARP, .permanent]) {
+        self.mac = mac
+        self.dst = dst
+        self.port = port
+        self.vni = vni
+        self.via = via
+        self.flags = flags
+        self.state = state
+    }
+}
+
+/// How RTM_NEWNEIGH treats an existing neighbour (NLM_F_EXCL, NLM_F_REPLACE, neither).
+public enum NeighbourSetMode: Sendable { case add, replace, change }
 
 extension NetNamespace {
     /// Applies one request. Throws the kernel's error; on error nothing has changed.
@@ -71,6 +112,17 @@ extension NetNamespace {
             guard dev is BridgeDevice else { throw KernelError(.EPERM) }
             if dev.adminUp { throw KernelError(.EBUSY) }
             unregister(dev)
+        case let .fdbAdd(dev, r, mode):
+            try fdbAdd(dev, r, mode: mode)
+        case let .fdbDelete(dev, r):
+            try fdbDelete(dev, r)
+        case let .neighbourSet(dev, a, lladdr, state, mode):
+            try neighbourSet(dev, a, lladdr: lladdr, state: state, mode: mode)
+        case let .neighbourDelete(dev, a):
+            guard let n = neighbours.lookup(a, dev), n.state != .none else { throw KernelError(.ENOENT) }
+            neighbours.adminDelete(n)
+        case let .routeAdd(r, mode):
+            try addRoute(r, mode: mode)
         }
     }
 
@@ -132,6 +184,8 @@ extension NetNamespace {
             br.carrier = true
             br.fdb.insert(br.mac, port: nil, isLocal: true, isStatic: true, now: machine.jiffiesNow)
             kernel.trace(self, br, .rx, "bridge \(name) created")
+        case let .vxlan(cfg):
+            _ = try vxlanNewlink(name: name, config: cfg, address: address, mtu: mtu)
         }
     }
 
@@ -159,6 +213,7 @@ extension NetNamespace {
             throw KernelError(.EINVAL, m > dev.mtuRange.upperBound
                 ? "mtu greater than device maximum." : "mtu less than device minimum.")
         }
+        if let m = c.mtu, m != dev.mtu { try dev.changeMTU(m) }
         if case let .set(master)? = c.master {
             guard let br = master as? BridgeDevice else { throw KernelError(.ENOTSUP) }
             if dev.master !== br {
@@ -208,7 +263,11 @@ extension NetNamespace {
         }
         if let m = c.multicast { dev.multicastOff = !m }
         if let a = c.allMulticast { dev.userAllMulti = a }
-        if let up = c.up { home.setUp(dev, up) }
+        if let up = c.up {
+            // Kernel: __dev_open(): ndo_open can still refuse, after the other changes.
+            if up && !dev.adminUp { try dev.openCheck() }
+            home.setUp(dev, up)
+        }
     }
 
     /// Kernel: dev_change_flags(IFF_UP): dev_open() / dev_close() and the notifiers.
@@ -250,5 +309,89 @@ extension NetNamespace {
             p.namespace.peerID(for: ns)
         }
         kernel.trace(ns, dev, .rx, "moved from \(displayName) to \(ns.displayName)")
+    }
+}
+
+// MARK: - FDB requests (rtnl_fdb_add / rtnl_fdb_del)
+
+extension NetNamespace {
+    /// Kernel: rtnl_fdb_add(): Ethernet devices only; without flags or with NTF_MASTER on a
+    /// bridge port, the bridge's FDB (br_fdb_add()); with NTF_SELF, the device's own
+    /// (vxlan_fdb_add(), or ndo_dflt_fdb_add() and its unicast list); neither: EOPNOTSUPP.
+    func fdbAdd(_ dev: NetDevice, _ r: FDBRequest, mode: FDBAddMode) throws {
+        guard dev.linkTypeName == "ether", !dev.isLoopback else {
+            throw KernelError(.EINVAL, "FDB add only supported for Ethernet devices")
+        }
+        var flags = r.flags
+        var done = false
+        if flags.isEmpty || flags.contains(.master), let br = dev.master, let p = br.port(for: dev) {
+            try bridgeFDBAdd(br, port: p, r, mode: mode)
+            flags.remove(.master)
+            done = true
+        }
+        if flags.contains(.self) {
+            if let vx = dev as? VXLANDevice {
+                try vx.fdbAdd(r, mode: mode)
+            } else if let br = dev as? BridgeDevice {
+                try bridgeFDBAdd(br, port: nil, r, mode: mode)
+            } else {
+                try defaultFDBAdd(dev, r, mode: mode)
+            }
+            done = true
+        }
+        if !done { throw KernelError(.ENOTSUP) }
+    }
+
+    /// Kernel: rtnl_fdb_del(), the same dispatch as rtnl_fdb_add().
+    func fdbDelete(_ dev: NetDevice, _ r: FDBRequest) throws {
+        guard dev.linkTypeName == "ether", !dev.isLoopback else {
+            throw KernelError(.EINVAL, "FDB delete only supported for Ethernet devices")
+        }
+        var flags = r.flags
+        var done = false
+        if flags.isEmpty || flags.contains(.master), let br = dev.master, let p = br.port(for: dev) {
+            // br_fdb_delete(): the entry must be behind this port.
+            guard let e = br.fdb.find(r.mac), e.port === p else { throw KernelError(.ENOENT) }
+            br.fdb.remove(r.mac)
+            flags.remove(.master)
+            done = true
+        }
+        if flags.contains(.self) {
+            if let vx = dev as? VXLANDevice {
+                try vx.fdbDelete(r)
+            } else if let br = dev as? BridgeDevice {
+                guard let e = br.fdb.find(r.mac), e.port == nil else { throw KernelError(.ENOENT) }
+                br.fdb.remove(r.mac)
+            } else {
+                // ndo_dflt_fdb_del(): only permanent addresses, from the unicast list.
+                guard r.state.contains(.permanent) else { throw KernelError(.EINVAL) }
+                guard let i = dev.unicastAddresses.firstIndex(of: r.mac) else { throw KernelError(.ENOENT) }
+                dev.unicastAddresses.remove(at: i)
+            }
+            done = true
+        }
+        if !done { throw KernelError(.ENOTSUP) }
+    }
+
+    /// Kernel: ndo_dflt_fdb_add(): permanent unicast addresses go on the device's unicast list
+    /// (dev_uc_add_excl(): EEXIST only matters to NLM_F_EXCL).
+    private func defaultFDBAdd(_ dev: NetDevice, _ r: FDBRequest, mode: FDBAddMode) throws {
+        if r.state != .none && !r.state.contains(.permanent) { throw KernelError(.EINVAL) }
+        guard !r.mac.isMulticast else { throw KernelError(.ENOTSUP) }
+        if dev.unicastAddresses.contains(r.mac) {
+            if mode == .add { throw KernelError(.EEXIST) }
+            return
+        }
+        dev.unicastAddresses.append(r.mac)
+    }
+
+    /// Kernel: br_fdb_add() -> fdb_add_entry() in net/bridge/br_fdb.c: NUD_PERMANENT makes a
+    /// local entry, NUD_NOARP a static one; the bridge device itself takes permanent ones only.
+    private func bridgeFDBAdd(_ br: BridgeDevice, port: BridgePort?, _ r: FDBRequest, mode: FDBAddMode) throws {
+        guard !r.state.isDisjoint(with: [.permanent, .noARP, .reachable]), !r.mac.isZero else { throw KernelError(.EINVAL) }
+        if port == nil && !r.state.contains(.permanent) { throw KernelError(.EINVAL) }
+        if br.fdb.find(r.mac) != nil && mode == .add { throw KernelError(.EEXIST) }
+        let local = r.state.contains(.permanent)
+        br.fdb.insert(r.mac, port: port, isLocal: local, isStatic: local || r.state.contains(.noARP), now: machine.jiffiesNow)
     }
 }

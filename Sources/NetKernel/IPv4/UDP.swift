@@ -27,7 +27,8 @@
 // so nothing depends on hash order.
 // Leaves out: SO_REUSEPORT groups, SO_BINDTODEVICE, multicast sending and IP_ADD_MEMBERSHIP,
 // fragmentation (a datagram bigger than the MTU without DF is dropped by ip_output and
-// traced), the receive buffer limit, UDP GSO/GRO, encapsulation sockets (VXLAN).
+// traced), the receive buffer limit, UDP GSO/GRO. Encapsulation sockets (encap_rcv) hand their
+// datagrams to the tunnel driver (Drivers/VXLANSocket.swift).
 
 import SimCore
 import Wire
@@ -100,6 +101,11 @@ public final class UDPSocket {
     public private(set) var isClosed = false
     /// inet_id: the IP id counter of a connected socket.
     var inetID: UInt16 = 0
+    /// sk_user_data of a kernel tunnel socket (setup_udp_tunnel_sock()): its driver's state.
+    var tunnelOwner: AnyObject?
+    /// encap_rcv of a kernel tunnel socket: a datagram whose checksum verified goes to the
+    /// tunnel driver (VXLAN) with its whole packet instead of to the receive queue.
+    var encapReceive: ((_ packet: Packet, _ inDevice: NetDevice) -> Void)?
     /// SOCK_BINDADDR_LOCK / SOCK_BINDPORT_LOCK: what bind() set explicitly.
     private var addressLocked = false
     private var portLocked = false
@@ -343,6 +349,7 @@ public final class UDPSocket {
         onReceive = nil
         onError = nil
         onErrorReport = nil
+        encapReceive = nil
     }
 }
 
@@ -406,8 +413,11 @@ extension NetNamespace {
         let checksum = UDPView.verifyChecksum(p.bytes, at: u, length: ulen, source: src, destination: dst)
         let badChecksum: Bool
         if case .invalid = checksum { badChecksum = true } else { badChecksum = false }
-        let datagram = UDPReceived(data: Array(p.bytes[(u + UDPHeader.headerLength)..<(u + ulen)]),
-                                   from: src, port: sport, ttl: IPv4View.ttl(p.bytes, at: o))
+        // Built only for a socket that queues it (a tunnel socket takes the packet itself).
+        func datagram() -> UDPReceived {
+            UDPReceived(data: Array(p.bytes[(u + UDPHeader.headerLength)..<(u + ulen)]),
+                        from: src, port: sport, ttl: IPv4View.ttl(p.bytes, at: o))
+        }
         let what = "\(src).\(sport) > \(dst).\(dport)"
 
         // Kernel: __udp4_lib_mcast_deliver(): broadcasts and multicasts go to every match.
@@ -427,7 +437,7 @@ extension NetNamespace {
             }
             for s in matches where !s.isClosed {
                 kernel.trace(self, dev, .deliver, "udp \(what) to socket \(s.localAddress):\(s.localPort)")
-                s.deliver(datagram)
+                s.deliver(datagram())
             }
             return
         }
@@ -446,8 +456,14 @@ extension NetNamespace {
             kernel.trace(self, dev, .drop, "udp \(what): bad checksum (UDP_CSUM)")
             return
         }
+        if let encap = sk.encapReceive {
+            // Kernel: udp_queue_rcv_one_skb(): an encapsulation socket's encap_rcv takes it.
+            kernel.trace(self, dev, .deliver, "udp \(what) to tunnel socket \(sk.localAddress):\(sk.localPort)")
+            encap(p, dev)
+            return
+        }
         kernel.trace(self, dev, .deliver, "udp \(what) to socket \(sk.localAddress):\(sk.localPort)")
-        sk.deliver(datagram)
+        sk.deliver(datagram())
     }
 
     /// Kernel: udp_err(): an ICMP error about a datagram we sent (entry for transportError,

@@ -1,0 +1,105 @@
+// VXLANFlowHash: the outer UDP source port of an encapsulated frame, as udp_flow_src_port()
+// derives it: the flow hash of the inner frame (net/core/flow_dissector.c: the dissected flow
+// keys, ordered so that both directions of a flow hash alike, SipHash-2-4 with a key drawn once
+// per boot), spread over the source port range.
+// Guarantees: every frame of one inner flow (addresses, protocol, TCP/UDP ports) leaves with the
+// same source port, in both directions, on one machine; the key is the machine's own seeded
+// stream "flowhash/<machine>", so two machines pick different ports for the same flow, as two
+// hosts do. All ARP frames of a machine share one port (the keys hold only the EtherType).
+// Leaves out: a socket's own random hash (sk_txhash), which Linux uses instead for locally
+// generated TCP and connected UDP; VLAN tags and tunnels inside the inner frame.
+
+import SimCore
+import Wire
+
+/// Kernel: hashrnd in net/core/flow_dissector.c, the siphash key of one boot.
+struct FlowHashKey {
+    let k0: UInt64
+    let k1: UInt64
+
+    init(machine: Machine) {
+        var rng = SplitMix64(seed: machine.kernel.seed, stream: "flowhash/\(machine.name)")
+        k0 = rng.next()
+        k1 = rng.next()
+    }
+
+    /// Kernel: skb_get_hash() -> __skb_get_hash_net() for an Ethernet frame: dissect, then
+    /// __flow_hash_from_keys() (0 becomes 1).
+    func hash(frame b: [UInt8]) -> UInt32 {
+        // struct flow_keys from `basic` on, as x86_64 lays it out: basic (n_proto, ip_proto,
+        // padding), tags, vlan, cvlan, keyid, ports, icmp, then the IPv4 addresses and the
+        // struct's tail padding; without addresses the hash stops 4 bytes into the union.
+        var k = [UInt8](repeating: 0, count: 48)
+        guard b.count >= EthernetHeader.length else { return 1 }
+        let proto = b.u16(at: 12)
+        k[0] = UInt8(proto >> 8)
+        k[1] = UInt8(truncatingIfNeeded: proto)
+        var length = 40
+        let o = EthernetHeader.length
+        if proto == EtherType.ipv4.rawValue, b.count >= o + IPv4Header.minimumLength, b[o] >> 4 == 4 {
+            let ihl = Int(b[o] & 0x0f) * 4
+            let ipProto = b[o + 9]
+            k[2] = ipProto
+            var src = b.u32(at: o + 12), dst = b.u32(at: o + 16)
+            // __flow_hash_consistentify(): compared as the CPU reads the big-endian words.
+            if dst.byteSwapped < src.byteSwapped { swap(&src, &dst) }
+            k.setU32(src, at: 36)
+            k.setU32(dst, at: 40)
+            length = 48
+            let fragment = b.u16(at: o + 6) & 0x3fff != 0
+            // proto_ports_offset(): TCP, UDP, DCCP, SCTP and UDP-Lite carry ports first.
+            if !fragment, [6, 17, 33, 132, 136].contains(ipProto), b.count >= o + ihl + 4 {
+                var sport = b.u16(at: o + ihl), dport = b.u16(at: o + ihl + 2)
+                if dport.byteSwapped < sport.byteSwapped { swap(&sport, &dport) }
+                k.setU16(sport, at: 28)
+                k.setU16(dport, at: 30)
+            }
+        }
+        let h = UInt32(truncatingIfNeeded: FlowHashKey.siphash24(k, length: length, k0: k0, k1: k1))
+        return h == 0 ? 1 : h
+    }
+
+    /// Kernel: udp_flow_src_port(): the hash, folded so that its upper half matters, scaled
+    /// into [min, max) (the namespace's ip_local_port_range when the device names none).
+    func sourcePort(frame: [UInt8], min: UInt16, max: UInt16) -> UInt16 {
+        var h = hash(frame: frame)
+        h ^= h << 16
+        return UInt16(truncatingIfNeeded: (UInt64(h) * UInt64(max &- min)) >> 32) &+ min
+    }
+
+    /// SipHash-2-4 (Aumasson and Bernstein) over `length` bytes, words read little-endian as
+    /// lib/siphash.c does.
+    static func siphash24(_ m: [UInt8], length: Int, k0: UInt64, k1: UInt64) -> UInt64 {
+        var v0: UInt64 = 0x736f_6d65_7073_6575 ^ k0
+        var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ k1
+        var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ k0
+        var v3: UInt64 = 0x7465_6462_7974_6573 ^ k1
+        @inline(__always) func rotl(_ x: UInt64, _ b: UInt64) -> UInt64 { (x << b) | (x >> (64 - b)) }
+        @inline(__always) func round() {
+            v0 = v0 &+ v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
+            v2 = v2 &+ v3; v3 = rotl(v3, 16); v3 ^= v2
+            v0 = v0 &+ v3; v3 = rotl(v3, 21); v3 ^= v0
+            v2 = v2 &+ v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
+        }
+        func word(_ i: Int, _ n: Int) -> UInt64 {
+            var w: UInt64 = 0
+            for j in 0..<n { w |= UInt64(m[i + j]) << (8 * UInt64(j)) }
+            return w
+        }
+        var i = 0
+        while i + 8 <= length {
+            let w = word(i, 8)
+            v3 ^= w
+            round(); round()
+            v0 ^= w
+            i += 8
+        }
+        let last = UInt64(length & 0xff) << 56 | word(i, length - i)
+        v3 ^= last
+        round(); round()
+        v0 ^= last
+        v2 ^= 0xff
+        round(); round(); round(); round()
+        return v0 ^ v1 ^ v2 ^ v3
+    }
+}
