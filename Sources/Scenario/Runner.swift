@@ -59,6 +59,8 @@ public final class Runner {
     private var processes: [SimProcess] = []
     private var captures: [Capture] = []
     private var recorder: EventRecorder?
+    /// The scenario's shared user-space state (etcd's key space, files on the machines).
+    public let userland = Userland()
     /// The longest a foreground command may run, in virtual time.
     public var foregroundLimit = SimTime.seconds(24 * 3600)
 
@@ -138,13 +140,13 @@ public final class Runner {
         }
         guard let argv = parsed.pipeline.last else { return }
         let background = parsed.background || step.background
-        let ctx = ToolContext(kernel: kernel, machine: machine, namespace: machine.root, out: transcript, epoch: scenario.start)
+        let ctx = ToolContext(kernel: kernel, machine: machine, namespace: machine.root, out: transcript, epoch: scenario.start, userland: userland)
         if let lines = step.input { ctx.input = .typed(lines) }
         // A pipeline: each earlier command runs to completion and feeds the next one's input
         // (enough for `echo hello | nc -N HOST PORT`).
         for earlier in parsed.pipeline.dropLast() {
             let sink = BufferSink()
-            let pctx = ToolContext(kernel: kernel, machine: machine, namespace: machine.root, out: sink, epoch: scenario.start)
+            let pctx = ToolContext(kernel: kernel, machine: machine, namespace: machine.root, out: sink, epoch: scenario.start, userland: userland)
             pctx.input = ctx.input
             guard case .finished = Shell.run(earlier, pctx) else {
                 throw fail(step, "`\(earlier.joined(separator: " "))` cannot start a pipeline",
@@ -214,10 +216,10 @@ public final class Runner {
         var filter: CaptureFilter?
         if let expr = req.filter {
             do {
-                filter = try CaptureFilter(expr, linkType: .ethernet)
+                filter = try CaptureFilter(expr, linkType: LinkType.of(dev))
             } catch {
                 transcript.stderr("tcpdump: \(error)\n")
-                try check(step, status: 1, ctx: ToolContext(kernel: kernel, machine: machine, namespace: req.namespace, out: transcript, epoch: scenario.start))
+                try check(step, status: 1, ctx: ToolContext(kernel: kernel, machine: machine, namespace: req.namespace, out: transcript, epoch: scenario.start, userland: userland))
                 return
             }
         }

@@ -1,6 +1,7 @@
 // Capture: one running tcpdump. It taps a device (promiscuous unless -p, which changes what a
 // bridge passes up, as on Linux), filters with BPF, and keeps each packet with its virtual
-// time so that the text trace and the pcap are written from the same records.
+// time so that the text trace and the pcap are written from the same records. A tun device
+// is captured as raw IP (DLT_RAW), an Ethernet-like one as EN10MB.
 // Guarantees: the text is what `tcpdump -n` prints and what `tcpdump -r FILE -n` prints of
 // the pcap we write.
 
@@ -37,7 +38,7 @@ public final class Capture {
         self.filter = filter
         self.options = options
         self.limit = limit
-        self.linkType = .ethernet
+        self.linkType = LinkType.of(device)
         self.epoch = epoch
         self.device = device
         let t = PacketTap(promiscuous: promiscuous) { [weak self] time, bytes, _ in
@@ -84,7 +85,9 @@ public final class Capture {
         // One tcpdump process: TCP's relative sequence numbers carry from packet to packet.
         let state = PrinterState()
         for r in records {
-            out += Timestamp.timeOfDay(r.time) + " " + PacketPrinter.ethernet(r.bytes, options: options, state: state) + "\n"
+            let line = linkType == .raw ? PacketPrinter.raw(r.bytes, options: options, state: state)
+                : PacketPrinter.ethernet(r.bytes, options: options, state: state)
+            out += Timestamp.timeOfDay(r.time) + " " + line + "\n"
         }
         return out
     }

@@ -32,6 +32,9 @@ public enum Shell {
         case "iptables-save", "iptables-nft-save": return IptablesSave.run(rest, ctx)
         case "iptables-restore", "iptables-nft-restore": return IptablesRestore.run(rest, ctx)
         case "dmesg": return Dmesg.run(rest, ctx)
+        case "etcdctl": return Etcdctl.run(rest, ctx)
+        case "flanneld": return Flanneld.start(rest, ctx)
+        case "cat": return Cat.run(rest, ctx)
         case "sleep":
             guard rest.count == 1, let t = SimTime.parseSeconds(rest[0]) else {
                 ctx.eprintln("sleep: invalid time interval '\(rest.first ?? "")'")
@@ -96,6 +99,6 @@ public enum Shell {
 
     /// Programs this shell knows, for error hints.
     public static let programs = ["ip", "brctl", "bridge", "ping", "traceroute", "tcpdump", "sysctl", "route", "iptables", "iptables-save",
-                                   "iptables-restore", "dmesg", "conntrack", "nc", "telnet", "sleep", "echo", "printf",
+                                   "iptables-restore", "dmesg", "conntrack", "nc", "telnet", "etcdctl", "flanneld", "cat", "sleep", "echo", "printf",
                                    "true", "false"]
 }

@@ -38,20 +38,24 @@ public final class ToolContext {
     public var input: ToolInput?
     /// Wall-clock time at virtual time zero (the scenario's start).
     public let epoch: SimTime
+    /// The world's user-space state: etcd's key space, the machines' files.
+    public let userland: Userland
 
-    public init(kernel: Kernel, machine: Machine, namespace: NetNamespace, out: OutputSink, epoch: SimTime) {
+    public init(kernel: Kernel, machine: Machine, namespace: NetNamespace, out: OutputSink, epoch: SimTime,
+                userland: Userland = Userland()) {
         self.kernel = kernel
         self.machine = machine
         self.namespace = namespace
         self.out = out
         self.epoch = epoch
+        self.userland = userland
     }
 
     public var now: SimTime { kernel.clock.now }
     public var wallNow: SimTime { epoch + kernel.clock.now }
 
     func with(namespace ns: NetNamespace) -> ToolContext {
-        let c = ToolContext(kernel: kernel, machine: machine, namespace: ns, out: out, epoch: epoch)
+        let c = ToolContext(kernel: kernel, machine: machine, namespace: ns, out: out, epoch: epoch, userland: userland)
         c.input = input
         return c
     }

@@ -65,7 +65,11 @@ extension NetNamespace {
         }
         dev.stats.txPackets += 1
         dev.stats.txBytes += p.bytes.count
-        deliverToTaps(dev, p.bytes, .outgoing)
+        if !dev.taps.isEmpty {
+            // A device without a link-layer header (tun: no header_ops, so neigh_direct_output())
+            // carries the bare IP packet; the link header room in front of it is not sent.
+            deliverToTaps(dev, dev is TunDevice && p.network > 0 ? Array(p.bytes[p.network...]) : p.bytes, .outgoing)
+        }
         dev.startXmit(p)
     }
 }
