@@ -248,4 +248,79 @@ final class FlanneldTests: XCTestCase {
         r = w.run("a", "flanneld --iface=eth0")
         XCTAssertTrue(r.err.hasSuffix(" main.go:376] Error fetching backend: unknown backend type: bogus\n"), r.err)
     }
+
+    static let vxlanConfig = "etcdctl put /coreos.com/network/config '{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\"}}'"
+
+    /// The vxlan backend on three machines, the third started a second later: each machine
+    /// has flannel.1 (VNI 1, local = its address, dev eth0, nolearning, port 8472, MTU 1450)
+    /// with its lease's network address as a /32, and for every other lease a permanent
+    /// neighbour, an FDB entry to the other machine and an onlink route, in lease key order
+    /// at start and as the watch reports later leases. Observed on Linux 6.18 with the same
+    /// requests as ip/bridge commands: the listings below.
+    func testVXLANBackendOnThreeMachines() throws {
+        let w = try FlannelWorld(machines: 3)
+        w.run("a", FlanneldTests.vxlanConfig)
+        var daemons = [w.run("a", "flanneld --iface=eth0").process, w.run("b", "flanneld --iface=eth0").process]
+        w.wait(.seconds(1))
+        daemons.append(w.run("c", "flanneld --iface=eth0").process)
+        defer { withExtendedLifetime(daemons) {} }
+        let all = leases(w)
+        XCTAssertEqual(all.count, 3)
+        for m in ["a", "b", "c"] {
+            let ns = w.ns(m)
+            let dev = try XCTUnwrap(ns.device(named: "flannel.1") as? VXLANDevice)
+            let me = ns.device(named: "eth0")!.addresses[0].local
+            let mine = try XCTUnwrap(all.first { $0.publicIP == me })
+            XCTAssertEqual(mine.backendType, "vxlan")
+            XCTAssertEqual(mine.backendData, "{\"VNI\":1,\"VtepMAC\":\"\(dev.mac)\"}")
+            XCTAssertEqual(dev.mtu, 1450)
+            XCTAssertEqual(dev.config.dstPort, 8472)
+            XCTAssertFalse(dev.config.learning)
+            XCTAssertEqual(dev.config.local, me)
+            XCTAssertEqual(dev.addresses.map(\.prefix), [IPv4Prefix(address: mine.subnet.address, length: 32)])
+            let others = all.filter { $0.publicIP != me }
+            var routes = "", neigh = "", fdb = ""
+            for l in others {
+                let mac = try XCTUnwrap(l.vxlanAttrs?.vtepMAC)
+                routes += "\(l.subnet) via \(l.subnet.address) dev flannel.1 onlink \n"
+                neigh += "\(l.subnet.address) lladdr \(mac) PERMANENT \n"
+                fdb += "\(mac) dst \(l.publicIP) self permanent\n"
+            }
+            // `ip route` lists in address order, the leases came in key order.
+            XCTAssertEqual(Set(w.run(m, "ip route show dev flannel.1").out.split(separator: "\n")),
+                           Set(routes.replacingOccurrences(of: "dev flannel.1 ", with: "").split(separator: "\n")), m)
+            XCTAssertEqual(Set(w.run(m, "ip neigh show dev flannel.1").out.split(separator: "\n")), Set(neigh.split(separator: "\n")), m)
+            // `bridge fdb show dev flannel.1` prints these as "MAC dst IP self permanent".
+            let entries = dev.fdb.entries.filter { !$0.mac.isMulticast }
+            XCTAssertEqual(Set(entries.map { "\($0.mac) dst \($0.remotes[0].ip) self permanent" }), Set(fdb.split(separator: "\n").map(String.init)), m)
+            XCTAssertTrue(entries.allSatisfy { $0.state == .permanent && $0.flags.contains(.self) })
+            XCTAssertEqual(w.run(m, "cat /run/flannel/subnet.env").out.split(separator: "\n")[2], "FLANNEL_MTU=1450")
+        }
+        // A ping between the machines' flannel.1 addresses crosses the overlay (no ARP needed).
+        let cAddr = w.ns("c").device(named: "flannel.1")!.addresses[0].local
+        let s = w.ns("a").openRawSocket(proto: .icmp)
+        var replies = 0
+        s.onReceive = { _ in replies += 1 }
+        try s.send(to: cAddr, payload: ICMPv4Packet.echo(request: true, identifier: 1, sequence: 1, payload: []).bytes)
+        w.wait(.milliseconds(5))
+        XCTAssertEqual(replies, 1)
+        // flanneld stops; flannel.1 and what it programmed stay.
+        daemons[0]?.interrupt()
+        XCTAssertNotNil(w.ns("a").device(named: "flannel.1"))
+    }
+
+    /// vxlan: the device is made before the lease is taken, so a full network leaves a
+    /// flannel.1 that is down and has no address.
+    func testVXLANNetworkFull() throws {
+        let w = try FlannelWorld(machines: 2)
+        w.run("a", "etcdctl put /coreos.com/network/config '{\"Network\": \"10.244.0.0/28\", \"SubnetMin\": \"10.244.0.4\", \"SubnetMax\": \"10.244.0.4\", \"Backend\": {\"Type\": \"vxlan\"}}'")
+        let p = w.run("a", "flanneld --iface=eth0").process
+        defer { withExtendedLifetime(p) {} }
+        let r = w.run("b", "flanneld --iface=eth0")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.hasSuffix(" main.go:384] Error registering network: failed to acquire lease: out of subnets\n"), r.err)
+        let dev = try XCTUnwrap(w.ns("b").device(named: "flannel.1"))
+        XCTAssertFalse(dev.adminUp)
+        XCTAssertTrue(dev.addresses.isEmpty)
+    }
 }
