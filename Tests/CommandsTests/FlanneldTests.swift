@@ -323,4 +323,29 @@ final class FlanneldTests: XCTestCase {
         XCTAssertFalse(dev.adminUp)
         XCTAssertTrue(dev.addresses.isEmpty)
     }
+
+    /// send_net_unreachable(): a UDP datagram to a subnet nobody leases comes back as an ICMP
+    /// net unreachable from flannel0's address with TTL 8; an echo request gets nothing.
+    func testUDPBackendNetUnreachable() throws {
+        let w = try FlannelWorld(machines: 1)
+        w.run("a", FlanneldTests.udpConfig)
+        let p = w.run("a", "flanneld --iface=eth0").process
+        defer { withExtendedLifetime(p) {} }
+        let ns = w.ns("a")
+        let tun = try XCTUnwrap(ns.device(named: "flannel0"))
+        var incoming: [[UInt8]] = []
+        tun.addTap(PacketTap(promiscuous: false) { _, b, d in if d == .incoming { incoming.append(b) } })
+        let s = ns.openUDPSocket()
+        try s.send([1, 2, 3], to: IPv4Address("10.244.200.2")!, port: 53)
+        let raw = ns.openRawSocket(proto: .icmp)
+        try raw.send(to: IPv4Address("10.244.200.2")!, payload: ICMPv4Packet.echo(request: true, identifier: 1, sequence: 1, payload: []).bytes)
+        w.wait(.milliseconds(5))
+        XCTAssertEqual(incoming.count, 1)
+        let icmp = try XCTUnwrap(incoming.first)
+        XCTAssertEqual(icmp[8], 8, "TTL 8")
+        XCTAssertEqual(IPv4View.source(icmp, at: 0), tun.addresses[0].local)
+        XCTAssertEqual(Array(icmp[20...21]), [3, 0], "destination unreachable, net")
+        XCTAssertTrue(try IPv4Header.parse(icmp, at: 0).1)
+        XCTAssertEqual(icmp.count, 20 + 8 + 20 + 8)
+    }
 }
