@@ -44,7 +44,9 @@ final class FlannelWorld {
         var process: SimProcess?
         switch outcome {
         case let .finished(s): status = s
-        case let .process(p): process = p
+        case let .process(p):
+            process = p
+            if p.isFinished { status = p.exitStatus }
         default: break
         }
         try! kernel.clock.run(until: kernel.clock.now + .milliseconds(2))

@@ -62,7 +62,8 @@ public final class Flanneld: SimProcess {
     public private(set) var isFinished = false
     public private(set) var exitStatus: Int32 = 0
     public var onExit: ((Int32) -> Void)?
-    public var endsOnItsOwn: Bool { false }
+    /// A daemon: only one that has already failed ends.
+    public var endsOnItsOwn: Bool { isFinished }
     public var stallHint: String? { "flanneld is a daemon: start it in the background with a trailing &" }
 
     let ctx: ToolContext
@@ -166,7 +167,9 @@ public final class Flanneld: SimProcess {
             return .finished(1)
         }
         d.fetchConfig()
-        return d.isFinished ? .finished(d.exitStatus) : .process(d)
+        // Even a daemon that failed at once is a process: in the background its status is
+        // nobody's business (bash reports the job later); in the foreground it is the step's.
+        return .process(d)
     }
 
     /// flag.ExitOnError calls flanneld's usage(), which exits 0.
