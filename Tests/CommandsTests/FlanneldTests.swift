@@ -91,6 +91,10 @@ final class EtcdctlTests: XCTestCase {
         let block = "Error: unknown command \"set\" for \"etcdctl\"\n\nDid you mean this?\n\tget\n\tput\n\tdel\n\tuser\n\n"
         XCTAssertEqual(r.err, block + "Run 'etcdctl --help' for usage.\n" + block)
         XCTAssertEqual(r.status, 1)
+        // GNU cat on a file nobody wrote.
+        r = w.run("a", "cat /run/flannel/subnet.env")
+        XCTAssertEqual(r.err, "cat: /run/flannel/subnet.env: No such file or directory\n")
+        XCTAssertEqual(r.status, 1)
         r = w.run("a", "etcdctl frobnicate")
         let one = "Error: unknown command \"frobnicate\" for \"etcdctl\"\n"
         XCTAssertEqual(r.err, one + "Run 'etcdctl --help' for usage.\n" + one)
