@@ -94,8 +94,8 @@ enum UDPPrinter {
             return name == "OTV" ? "OTV, [length \(length) < 8] (invalid)" : "VXLAN (invalid)"
         }
         guard end - p >= 8 else { return name + " [|\(name.lowercased())]" }
-        let flags = b[p]
-        let id = Int(b.u32(at: p + 4) >> 8)
+        let flags = VXLANView.flags(b, at: p)
+        let id = Int(VXLANView.vni(b, at: p))
         let inner = Array(b[(p + 8)..<min(end, p + length)])
         return name + header(flags, id) + "\n" + PacketPrinter.ethernet(inner, options: options, state: state)
     }

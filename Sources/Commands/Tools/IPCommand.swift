@@ -147,6 +147,15 @@ enum IPCommand {
         return v
     }
 
+    /// strtoul(s, &end, 0) that must consume the whole word: "0x" hex, a leading 0 octal,
+    /// else decimal (iproute2's get_u32(..., 0) and friends).
+    static func strtoul0(_ s: String) -> UInt64? {
+        guard !s.isEmpty else { return nil }
+        if s.hasPrefix("0x") || s.hasPrefix("0X") { return UInt64(s.dropFirst(2), radix: 16) }
+        if s.hasPrefix("0") && s.count > 1 { return UInt64(s.dropFirst(), radix: 8) }
+        return UInt64(s, radix: 10)
+    }
+
     static func lladdr(_ s: String) throws -> MACAddress {
         guard let m = MACAddress(s) else {
             let bad = s.split(separator: ":", omittingEmptySubsequences: false).first { UInt8($0, radix: 16) == nil || $0.count > 2 }
@@ -264,6 +273,14 @@ enum IPLink {
             kind = .veth(peerName: peerName, peerNamespace: peerNS, peerAddress: peerAddr)
         case "bridge":
             kind = .bridge
+        case "vxlan":
+            // vxlan_validate(): no options at all is the kernel's refusal, not iproute2's.
+            guard !p.typeArgs.isEmpty else {
+                throw KernelError(.EINVAL, "Required attributes not provided to perform the operation")
+            }
+            let (cfg, warnings) = try IPLinkVXLAN.parse(p.typeArgs, ctx)
+            for w in warnings { ctx.eprintln(w) }
+            kind = .vxlan(cfg)
         default:
             throw ToolFailure(message: "Error: Unknown device type.", status: 2)
         }
@@ -351,7 +368,8 @@ enum IPLink {
                 ctx.println(IPFormat.headerLine(d, mode: true) + "\\" + IPFormat.linkLayerLine(d))
             } else {
                 ctx.println(IPFormat.headerLine(d, mode: true))
-                ctx.println(IPFormat.linkLayerLine(d))
+                let extra = opts.details ? IPFormat.details(d, viewer: ctx.namespace) ?? "" : ""
+                ctx.println(IPFormat.linkLayerLine(d) + extra)
             }
         }
         return .finished(0)
@@ -602,23 +620,15 @@ enum IPNeigh {
         guard let d = dev, let a = addr else {
             throw ToolFailure(message: "Device and destination are required arguments.", status: 1)
         }
-        let table = ctx.namespace.neighbours
-        let existing = table.lookup(a, d)
         switch mode {
         case .delete:
-            guard let n = existing, n.state != .none else { throw KernelError(.ENOENT) }
-            table.adminDelete(n)
-        case .add, .replace, .change:
-            // Kernel: neigh_add(): NLM_F_EXCL refuses any existing entry, whatever its state.
-            if mode == .add && existing != nil { throw KernelError(.EEXIST) }
-            if mode == .change && existing == nil { throw KernelError(.ENOENT) }
-            if ll == nil && !state.isDisjoint(with: [.permanent, .noARP, .reachable, .stale]) && existing?.lladdr == nil {
-                // The entry is created (NUD_NONE) before __neigh_update() refuses, and stays:
-                // the periodic gc leaves tables below gc_thresh1 alone.
-                if existing == nil { table.adminSet(a, dev: d, lladdr: nil, state: .none) }
-                throw ToolFailure(message: "Error: No link layer address given.", status: 2)
-            }
-            table.adminSet(a, dev: d, lladdr: ll, state: state)
+            try ctx.namespace.apply(.neighbourDelete(d, a))
+        case .add:
+            try ctx.namespace.apply(.neighbourSet(d, a, lladdr: ll, state: state, mode: .add))
+        case .replace:
+            try ctx.namespace.apply(.neighbourSet(d, a, lladdr: ll, state: state, mode: .replace))
+        case .change:
+            try ctx.namespace.apply(.neighbourSet(d, a, lladdr: ll, state: state, mode: .change))
         }
         return .finished(0)
     }

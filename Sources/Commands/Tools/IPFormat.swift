@@ -22,18 +22,42 @@ enum IPFormat {
         return parts.joined(separator: ",")
     }
 
-    /// "veth1@veth0", "veth1@if3" or "br0".
+    /// "veth1@veth0", "veth1@if3" or "br0". A vxlan device moved out of the namespace it was
+    /// created in names its own ifindex ("vxlan0@if9", observed on Linux 6.18).
     static func nameWithLink(_ dev: NetDevice) -> String {
+        if dev is VXLANDevice, dev.linkNetNamespace != nil { return "\(dev.name)@if\(dev.ifindex)" }
         guard let v = dev as? VethDevice, let p = v.peer else { return dev.name }
         return p.namespace === dev.namespace ? "\(dev.name)@\(p.name)" : "\(dev.name)@if\(p.ifindex)"
     }
 
-    /// " link-netns NAME" or " link-netnsid N" for a device linked into another namespace.
+    /// " link-netns NAME" or " link-netnsid N" for a device linked into another namespace (a
+    /// veth's peer, the sockets of a moved vxlan device).
     static func linkNetns(_ dev: NetDevice) -> String {
-        guard let v = dev as? VethDevice, let p = v.peer, p.namespace !== dev.namespace else { return "" }
-        let id = dev.namespace.peerID(for: p.namespace)
-        if let n = p.namespace.name { return " link-netns \(n)" }
+        guard let other = dev.linkNetNamespace else { return "" }
+        let id = dev.namespace.peerID(for: other)
+        if let n = other.name { return " link-netns \(n)" }
         return " link-netnsid \(id)"
+    }
+
+    /// What `ip -d` adds to the link-layer line: promiscuity, allmulti, the MTU range, the
+    /// kind's own line, then the IPv6 address generation mode, queues and offload sizes, as
+    /// iproute2 6.1 prints them from Linux 6.18. Nil for devices whose details are not
+    /// modelled (veth, bridge, physical NICs and bridge ports, whose bridge_slave line is long).
+    static func details(_ dev: NetDevice, viewer: NetNamespace) -> String? {
+        var kindLine: String?
+        if let vx = dev as? VXLANDevice {
+            guard vx.master == nil else { return nil }
+            kindLine = "vxlan " + IPLinkVXLAN.details(vx, viewer: viewer)
+        } else if !dev.isLoopback {
+            return nil
+        }
+        let allmulti = (dev.master != nil ? 1 : 0) + (dev.userAllMulti ? 1 : 0)
+        let range = dev.isLoopback ? (0, 0) : (dev.mtuRange.lowerBound, dev.mtuRange.upperBound)
+        var s = " promiscuity \(dev.promiscuity)  allmulti \(allmulti) minmtu \(range.0) maxmtu \(range.1) "
+        if let k = kindLine { s += "\n    " + k }
+        s += "addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 "
+        s += "tso_max_size \(dev.tsoMaxSize) tso_max_segs 65535 gro_max_size 65536 "
+        return s
     }
 
     static func headerLine(_ dev: NetDevice, mode: Bool) -> String {

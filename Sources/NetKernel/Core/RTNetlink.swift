@@ -161,7 +161,9 @@ extension NetNamespace {
             if peerAddress != nil { peer.addrAssignType = .set }
             let dev = VethDevice(name: name, namespace: self, mac: address ?? machine.randomMAC())
             if address != nil { dev.addrAssignType = .set }
-            if let m = mtu { dev.mtu = m; peer.mtu = m }
+            // The MTU is the new device's attribute; the peer takes only its own (tbp in
+            // veth_newlink(); observed on Linux 6.18: the peer stays at 1500).
+            if let m = mtu { dev.mtu = m }
             pns.register(peer, preferredIndex: nil)
             register(dev, preferredIndex: nil)
             dev.peer = peer
