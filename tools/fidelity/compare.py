@@ -122,6 +122,8 @@ class Normalizer:
         line = TIMESTAMP.sub(self.timestamp, line)
         line = SYN_ACK.sub(self.syn_ack, line)
         line = SYN_SEQ.sub(lambda m: m.group(1) + self.placeholder("isn", m.group(2)), line)
+        line = TUNNEL_SPORT.sub(r"\1.<tunnel-sport>\2", line)
+        line = TSO_MAX.sub("tso_max_size <n>", line)
         line = TOKEN.sub(self.token, line)
         line = PING_TIME.sub(lambda m: m.group(0)[:5] + "<t> ms", line)
         line = PING_TOTAL.sub(lambda m: m.group(1) + ", time <T>ms", line)
@@ -136,6 +138,13 @@ class Normalizer:
 
 
 TCP_TS = re.compile(r"TS val (\d+) ecr (\d+)")
+# The outer UDP source port of VXLAN (4789) and flannel's VXLAN (8472, printed as OTV) is a
+# hash of the inner flow keyed per boot: the replay's machines share one kernel (one key, the
+# same port both ways), the simulator's machines have one each.
+TUNNEL_SPORT = re.compile(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,5}( > \d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\.(?:4789|8472): )")
+# A vxlan device inherits tso_max_size from its lower device: a NIC in the simulator (65536),
+# a veth in the replay's underlay (524280).
+TSO_MAX = re.compile(r"\btso_max_size \d+")
 # iptables 1.8.9 (Debian 12) prints the prot column of -n listings as a number; 1.8.8 and
 # 1.8.10+ print the name, as the simulator does. A rule line of a listing: a rule number and
 # counters (each optional), a target, then the prot column before "--" or an option column.

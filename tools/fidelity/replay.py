@@ -3,7 +3,9 @@
 
 Each machine of the scenario becomes a namespace `fid_<machine>`; every step runs inside it
 (`ip netns exec fid_host ...`), so the root namespace's interfaces, routes, sysctls and
-firewall are never touched. Output: DIR/transcript.txt in the simulator's shape, and for each
+firewall are never touched. Each underlay network (`networks:`) becomes a namespace
+`fid_net_<network>` holding a bridge, with one veth per attached machine: its end in the
+machine is the attachment's device, configured as the simulator boots it. Output: DIR/transcript.txt in the simulator's shape, and for each
 capture DIR/NAME.txt (`tcpdump -r NAME.pcap -n`) and DIR/NAME.pcap.
 
 Safety (see /work/shared/FIDELITY.md and README.md beside this file):
@@ -102,7 +104,9 @@ def load_scenario(path):
     for i, item in enumerate(data["steps"], 1):
         if isinstance(item, dict):
             text = scalar_text(item.get("run", ""))
-            machine = item.get("machine", item.get("on"))
+            # YAML 1.1 (PyYAML) reads the key `on:` as the boolean true; the simulator's YAML
+            # reader keeps it as the word "on".
+            machine = item.get("machine", item.get("on", item.get(True)))
             machine = scalar_text(machine) if machine is not None else machines[0]
             if machine not in machines:
                 raise Refused("%s: step %d: unknown machine `%s`" % (path, i, machine))
@@ -121,6 +125,78 @@ def load_scenario(path):
             raise Refused("%s: step %d has no command" % (path, i))
         steps.append(Step(i, text, machine, bg, scalar_text(capture) if capture is not None else None, status, typed))
     return data.get("name") or os.path.basename(path), machines, steps
+
+
+DEV_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+IPV4 = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
+
+
+class Attachment:
+    def __init__(self, machine, device, address, gateway):
+        self.machine = machine
+        self.device = device
+        self.address = address  # "A.B.C.D/LEN" or None
+        self.gateway = gateway
+
+
+def valid_ipv4(text):
+    m = IPV4.match(text)
+    return bool(m) and all(int(g) <= 255 for g in m.groups())
+
+
+def parse_attachment(item, machines, where):
+    """One `attach:` entry as the simulator's ScenarioLoader.parseAttachment reads it: the line
+    "MACHINE DEVICE [ADDRESS/LEN] [via GATEWAY]" or a mapping {machine, device, address, gateway}."""
+    if isinstance(item, dict):
+        machine = scalar_text(item.get("machine", ""))
+        device = scalar_text(item.get("device", "eth0"))
+        address = scalar_text(item["address"]) if item.get("address") is not None else None
+        gateway = scalar_text(item["gateway"]) if item.get("gateway") is not None else None
+    else:
+        w = scalar_text(item).split()
+        if len(w) < 2:
+            raise Refused("%s: an attachment reads MACHINE DEVICE [ADDRESS/LEN] [via GATEWAY]" % where)
+        machine, device, address, gateway = w[0], w[1], None, None
+        i = 2
+        if i < len(w) and w[i] != "via":
+            address = w[i]
+            i += 1
+        if i + 1 < len(w) and w[i] == "via":
+            gateway = w[i + 1]
+            i += 2
+        if i != len(w):
+            raise Refused("%s: unexpected `%s` in an attachment" % (where, w[i]))
+    if machine not in machines:
+        raise Refused("%s: unknown machine `%s`" % (where, machine))
+    if not DEV_NAME.match(device):
+        raise Refused("%s: device name `%s` is refused" % (where, device))
+    if address is not None:
+        addr, _, plen = address.partition("/")
+        if not valid_ipv4(addr) or not plen.isdigit() or int(plen) > 32:
+            raise Refused("%s: `%s` is not an address with a prefix length" % (where, address))
+    if gateway is not None and not valid_ipv4(gateway):
+        raise Refused("%s: `%s` is not an IPv4 address" % (where, gateway))
+    return Attachment(machine, device, address, gateway)
+
+
+def load_networks(path, machines):
+    """The underlay networks of a scenario: [(name, [Attachment])] in declaration order."""
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    nets = []
+    for i, n in enumerate(data.get("networks") or [], 1):
+        if not isinstance(n, dict) or not n.get("name"):
+            raise Refused("%s: network %d needs a name and attach" % (path, i))
+        name = scalar_text(n["name"])
+        if not NS_NAME.match(name) or len("fid_net_" + name) > 255:
+            raise Refused("%s: network name `%s` cannot be part of a namespace name" % (path, name))
+        where = "%s: network %s" % (path, name)
+        attach = [parse_attachment(a, machines, where) for a in (n.get("attach") or [])]
+        devices = [(a.machine, a.device) for a in attach]
+        if len(set(devices)) != len(devices):
+            raise Refused("%s: a machine's device is attached twice" % where)
+        nets.append((name, attach))
+    return nets
 
 
 def shell_words(line):
@@ -397,7 +473,7 @@ def ns_exists(name):
     return os.path.exists(os.path.join(NETNS_DIR, name))
 
 
-def prescan(machines, steps):
+def prescan(machines, steps, networks=()):
     """Parses every step and checks the whole scenario before anything is created."""
     planned = {m: set() for m in machines}  # namespaces each machine's steps create
     owner = {}
@@ -434,7 +510,7 @@ def prescan(machines, steps):
         for r in refs:
             if r in owner and owner[r] != st.machine:
                 raise Refused("%s: namespace `%s` belongs to machine %s" % (st.where(), r, owner[r]))
-    will_create = ["fid_" + m for m in machines] + sorted(owner)
+    will_create = ["fid_" + m for m in machines] + ["fid_net_" + n for n, _ in networks] + sorted(owner)
     existing = [n for n in will_create if ns_exists(n)]
     if existing:
         raise Refused("namespace(s) already exist: %s (left over from an earlier run? check `ip netns list`; "
@@ -514,7 +590,8 @@ class Replay:
         self.pause = pause
         self.out_dir = out_dir
         self.name, self.machines, self.steps = load_scenario(scenario_path)
-        self.planned = prescan(self.machines, self.steps)
+        self.networks = load_networks(scenario_path, self.machines)
+        self.planned = prescan(self.machines, self.steps, self.networks)
         self.multi = len(self.machines) > 1
         self.created = []          # namespaces this run created, in order
         self.owned = {m: [] for m in self.machines}  # scenario namespaces per machine
@@ -585,6 +662,7 @@ class Replay:
     def run(self):
         for m in self.machines:
             self.create_ns("fid_" + m)
+        self.build_networks()
         for st in self.steps:
             if self.pause:
                 time.sleep(self.pause)
@@ -598,6 +676,42 @@ class Replay:
                 stop(b.proc)
                 self.out(self.fix_tcpdump_stderr(b, b.new_output()))
         self.write_output()
+
+    def setup(self, ns, argv):
+        """One command of the underlay's boot, inside namespace `ns` (always one of ours)."""
+        assert ns in self.created
+        r = subprocess.run(["ip", "netns", "exec", ns] + argv, capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise Refused("building the underlay: `%s` in %s failed: %s" % (" ".join(argv), ns, r.stderr.strip()))
+
+    def build_networks(self):
+        """The underlay as the simulator boots it (Runner.buildNetworks): per network a bridge
+        br0 (no multicast snooping) in namespace fid_net_<network>; per attachment a veth whose end in the machine is
+        the attachment's device, with its address (brd + below /31), up, a default route via
+        the gateway; lo up in each attached machine once."""
+        booted = set()
+        for name, attach in self.networks:
+            net = "fid_net_" + name
+            self.create_ns(net)
+            # Without multicast snooping: a snooping bridge joins 224.0.0.106 and floods its
+            # IGMP report to every machine, which the simulator's ideal switch does not.
+            self.setup(net, ["ip", "link", "add", "br0", "type", "bridge", "mcast_snooping", "0"])
+            self.setup(net, ["ip", "link", "set", "br0", "up"])
+            for k, a in enumerate(attach):
+                mns = "fid_" + a.machine
+                port = "p%d" % k
+                self.setup(net, ["ip", "link", "add", port, "type", "veth", "peer", "name", a.device, "netns", mns])
+                self.setup(net, ["ip", "link", "set", port, "master", "br0"])
+                self.setup(net, ["ip", "link", "set", port, "up"])
+                if a.address:
+                    brd = ["brd", "+"] if int(a.address.split("/")[1]) < 31 else []
+                    self.setup(mns, ["ip", "addr", "add", a.address] + brd + ["dev", a.device])
+                self.setup(mns, ["ip", "link", "set", a.device, "up"])
+                if a.gateway:
+                    self.setup(mns, ["ip", "route", "add", "default", "via", a.gateway, "dev", a.device])
+                if a.machine not in booted:
+                    booted.add(a.machine)
+                    self.setup(mns, ["ip", "link", "set", "lo", "up"])
 
     def command(self, st, chain, inner):
         argv = ["ip", "netns", "exec", "fid_" + st.machine]
@@ -836,7 +950,8 @@ def main():
         return 2
     if args.check:
         shutil.rmtree(replay.tmp, ignore_errors=True)
-        print("ok: %d steps, namespaces fid_%s%s" % (len(replay.steps), ", fid_".join(replay.machines),
+        print("ok: %d steps, namespaces fid_%s%s%s" % (len(replay.steps), ", fid_".join(replay.machines),
+              "".join(", fid_net_" + n for n, _ in replay.networks),
               "".join(", " + n for ns in replay.planned.values() for n in sorted(ns))))
         return 0
     if os.geteuid() != 0:
