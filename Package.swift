@@ -45,11 +45,13 @@ let package = Package(
         .executableTarget(name: "swnetsim",
                 dependencies: ["Scenario", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: v5),
+        // Running real tools (tcpdump -r, tshark) and the swnetsim binary from tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: v5),
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"], swiftSettings: v5),
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: v5),
         .testTarget(name: "NetKernelTests", dependencies: ["NetKernel", "Wire", "SimCore"], swiftSettings: v5),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "NetKernel", "Wire", "SimCore"], swiftSettings: v5),
-        .testTarget(name: "TraceTests", dependencies: ["Trace", "Wire", "SimCore", "NetKernel"], swiftSettings: v5),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], swiftSettings: v5),
+        .testTarget(name: "TraceTests", dependencies: ["Trace", "Wire", "SimCore", "NetKernel", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "TestSupport"], swiftSettings: v5),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Scenario
 
 /// The promises the product makes about its output, checked on every scenario.
 final class EndToEndTests: XCTestCase {
@@ -22,23 +23,26 @@ final class EndToEndTests: XCTestCase {
         }
     }
 
-    /// The real tcpdump reads each pcap as exactly our text twin, and tshark reads it cleanly.
+    /// The real tcpdump reads each pcap as exactly our text twin (`tcpdump -r FILE -n`, plus
+    /// the capture's own -e and -v), and tshark reads it cleanly.
     func testPcapsReadBackAsTheirTextTwins() throws {
-        try Repo.requireBinary()
         guard let tcpdump = Repo.which("tcpdump") else { throw XCTSkip("tcpdump is not installed (scripts/deps.sh installs it)") }
         let tshark = Repo.which("tshark")
         var checked = 0
         for s in Repo.scenarios {
+            let result = try Runner(try ScenarioLoader.load(path: s)).run()
             let out = Repo.tempDir("pcap")
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: out) }
-            let r = try Repo.run(Repo.binary, ["run", s, "--out", out])
-            XCTAssertEqual(r.status, 0, r.stderr)
-            for f in try FileManager.default.contentsOfDirectory(atPath: out).sorted() where f.hasSuffix(".pcap") {
-                let pcap = out + "/" + f
-                let text = try String(contentsOfFile: String(pcap.dropLast(5)) + ".txt", encoding: .utf8)
-                let read = try Repo.run(tcpdump, ["-r", pcap, "-n"], env: ["TZ": "UTC"])
+            for c in result.captures {
+                let pcap = out + "/" + c.name + ".pcap"
+                try c.writePcap(to: pcap)
+                var args = ["-r", pcap, "-n"]
+                if c.options.linkHeader { args.append("-e") }
+                if c.options.verbose > 0 { args.append("-" + String(repeating: "v", count: c.options.verbose)) }
+                let read = try Repo.run(tcpdump, args, env: ["TZ": "UTC"])
                 XCTAssertEqual(read.status, 0, read.stderr)
-                XCTAssertEqual(read.stdout, text, "tcpdump -r \(f) -n disagrees with its text twin (\(s))")
+                XCTAssertEqual(read.stdout, c.text, "tcpdump \(args.joined(separator: " ")) disagrees with its text twin (\(s))")
                 if let tshark {
                     let t = try Repo.run(tshark, ["-r", pcap])
                     XCTAssertEqual(t.status, 0, t.stderr)
@@ -46,7 +50,7 @@ final class EndToEndTests: XCTestCase {
                     // One tshark line per packet; tcpdump continues a packet on indented lines
                     // (-v) or on lines without a timestamp (the frame inside OTV/VXLAN).
                     XCTAssertEqual(t.stdout.split(separator: "\n").count,
-                                   text.split(separator: "\n").filter { $0.first?.isNumber == true }.count, "\(s): \(f)")
+                                   c.text.split(separator: "\n").filter { $0.first?.isNumber == true }.count, "\(s): \(c.name)")
                 }
                 checked += 1
             }

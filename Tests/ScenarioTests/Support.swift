@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// Paths and process helpers shared by the end-to-end tests.
 enum Repo {
@@ -14,24 +15,11 @@ enum Repo {
             .filter { $0.hasSuffix(".yaml") }.sorted().map { root + "/scenarios/" + $0 }
     }
 
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    typealias Result = Subprocess.Result
 
-    /// Runs a program and waits; output is read fully before waiting so pipes never block.
+    /// Runs a program to its end (see TestSupport's Subprocess).
     static func run(_ exe: String, _ args: [String], env: [String: String] = [:]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let r = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: r, as: UTF8.self))
+        try Subprocess.run(exe, args, env: env)
     }
 
     static func which(_ name: String) -> String? {

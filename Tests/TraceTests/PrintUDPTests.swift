@@ -6,6 +6,7 @@
 
 import Foundation
 import XCTest
+import TestSupport
 import SimCore
 import Wire
 @testable import NetKernel
@@ -597,16 +598,7 @@ final class UDPCaptureTests: XCTestCase {
         try cap.writePcap(to: pcap)
         var args = ["-r", pcap, "-n"]
         if cap.options.verbose > 0 { args.append("-" + String(repeating: "v", count: cap.options.verbose)) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tcpdump)
-        p.arguments = args
-        p.environment = ["TZ": "UTC"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = Pipe()
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(String(decoding: data, as: UTF8.self), cap.text, file: file, line: line)
+        let r = try Subprocess.run(tcpdump, args, env: ["TZ": "UTC"])
+        XCTAssertEqual(r.stdout, cap.text, file: file, line: line)
     }
 }

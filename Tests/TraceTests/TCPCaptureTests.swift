@@ -9,6 +9,7 @@
 // compared after `normalized` (ports >= 10000 -> P, numbers of 6+ digits -> N, MAC -> M).
 
 import XCTest
+import TestSupport
 import SimCore
 import Wire
 @testable import NetKernel
@@ -337,16 +338,7 @@ final class TCPCaptureTests: XCTestCase {
         try cap.writePcap(to: pcap)
         var args = ["-r", pcap, "-n"]
         if cap.options.verbose > 0 { args.append("-" + String(repeating: "v", count: cap.options.verbose)) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tcpdump)
-        p.arguments = args
-        p.environment = ["TZ": "UTC"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = Pipe()
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(String(decoding: data, as: UTF8.self), cap.text, file: file, line: line)
+        let r = try Subprocess.run(tcpdump, args, env: ["TZ": "UTC"])
+        XCTAssertEqual(r.stdout, cap.text, file: file, line: line)
     }
 }

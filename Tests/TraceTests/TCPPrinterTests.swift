@@ -4,6 +4,7 @@
 // tcpdump reading the same packets from a pcap.
 
 import XCTest
+import TestSupport
 import SimCore
 import Wire
 @testable import NetKernel
@@ -155,17 +156,9 @@ final class TCPPrinterTests: XCTestCase {
         let w = try PcapWriter(path: path, linkType: .ethernet)
         for (i, ip) in ips.enumerated() { w.write(Self.frame(ip), at: .seconds(Int64(i))) }
         w.close()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tcpdump)
-        p.arguments = ["-r", path, "-n", "-t"] + (verbose > 0 ? ["-" + String(repeating: "v", count: verbose)] : [])
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = Pipe()
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let r = try Subprocess.run(tcpdump, ["-r", path, "-n", "-t"] + (verbose > 0 ? ["-" + String(repeating: "v", count: verbose)] : []))
         let ours = lines(ips, verbose: verbose).joined(separator: "\n") + "\n"
-        let theirs = String(decoding: data, as: UTF8.self)
+        let theirs = r.stdout
         if ours != theirs {
             let a = ours.split(separator: "\n", omittingEmptySubsequences: false)
             let b = theirs.split(separator: "\n", omittingEmptySubsequences: false)
