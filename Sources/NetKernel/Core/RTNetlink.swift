@@ -309,6 +309,12 @@ extension NetNamespace {
         if let v = dev as? VethDevice, let p = v.peer {
             ns.peerID(for: p.namespace)
             p.namespace.peerID(for: ns)
+        } else if let l = dev.linkNetNamespace {
+            // The notifications of the move name the namespaces: RTM_DELLINK in the old one
+            // (IFLA_NEW_NETNSID), RTM_NEWLINK in the new one (IFLA_LINK_NETNSID of a vxlan
+            // device's sockets); observed on Linux 6.18 as the ids `ip` then prints.
+            peerID(for: ns)
+            ns.peerID(for: l)
         }
         kernel.trace(ns, dev, .rx, "moved from \(displayName) to \(ns.displayName)")
     }
