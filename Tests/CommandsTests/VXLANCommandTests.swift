@@ -4,6 +4,8 @@
 // both up), on 2026-11-22.
 
 import XCTest
+import SimCore
+@testable import Commands
 
 final class VXLANCommandTests: XCTestCase {
     func lab() -> Lab {
@@ -221,5 +223,56 @@ final class VXLANCommandTests: XCTestCase {
         lab.check("ct_a> bridge fdb del 00:11:22:33:44:55 dev eth0")
         lab.check("ct_a> bridge fdb add 00:11:22:33:44:66 dev eth0 dst 10.0.0.2 master", status: 255,
                   stderr: "RTNETLINK answers: Operation not supported")
+    }
+
+    /// A routed packet bigger than the vxlan device's MTU, with DF: the router answers
+    /// "fragmentation needed" with the vxlan MTU (ip_forward()); a packet that fits crosses.
+    func testFragNeededForARoutedPacketIntoVXLAN() throws {
+        let lab = Lab()
+        lab.run("""
+            ip netns add ct_a
+            ip netns add ct_b
+            ip netns add ct_c
+            ct_a> ip link add eth0 type veth peer name eth0 netns ct_b
+            ct_a> ip addr add 192.168.1.11/24 dev eth0
+            ct_b> ip addr add 192.168.1.12/24 dev eth0
+            ct_a> ip link set eth0 up
+            ct_b> ip link set eth0 up
+            ct_a> ip link add vxlan0 type vxlan id 42 dstport 4789 remote 192.168.1.12 dev eth0
+            ct_b> ip link add vxlan0 type vxlan id 42 dstport 4789 remote 192.168.1.11 dev eth0
+            ct_a> ip addr add 10.10.0.1/24 dev vxlan0
+            ct_b> ip addr add 10.10.0.2/24 dev vxlan0
+            ct_a> ip link set vxlan0 up
+            ct_b> ip link set vxlan0 up
+            ct_a> ip link add veth0 type veth peer name eth0 netns ct_c
+            ct_a> ip addr add 172.16.0.1/24 dev veth0
+            ct_a> ip link set veth0 up
+            ct_c> ip addr add 172.16.0.2/24 dev eth0
+            ct_c> ip link set eth0 up
+            ct_c> ip route add default via 172.16.0.1
+            ct_b> ip route add 172.16.0.0/24 via 10.10.0.1
+            """)
+        XCTAssertEqual(lab.exec("ct_a> sysctl -w net.ipv4.ip_forward=1").out, "net.ipv4.ip_forward = 1\n")
+        func ping(_ line: String) throws -> (String, Int32) {
+            lab.sink.out = ""
+            lab.sink.err = ""
+            guard case let .process(p) = Shell.run(Lab.argv(line), lab.ctx) else { XCTFail("no process"); return ("", -1) }
+            _ = try lab.kernel.clock.run(while: { !p.isFinished }, deadline: lab.kernel.clock.now + .seconds(30))
+            return (lab.sink.out + lab.sink.err, p.exitStatus)
+        }
+        let (big, s1) = try ping("ct_c> ping -c 1 -s 1472 10.10.0.2")
+        XCTAssertEqual(big, """
+            PING 10.10.0.2 (10.10.0.2) 1472(1500) bytes of data.
+            From 172.16.0.1 icmp_seq=1 Frag needed and DF set (mtu = 1450)
+
+            --- 10.10.0.2 ping statistics ---
+            1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms
+
+
+            """)
+        XCTAssertEqual(s1, 1)
+        let (fits, s2) = try ping("ct_c> ping -c 1 -s 1400 10.10.0.2")
+        XCTAssertTrue(fits.contains("1408 bytes from 10.10.0.2: icmp_seq=1 ttl=63 time="), fits)
+        XCTAssertEqual(s2, 0)
     }
 }

@@ -403,3 +403,42 @@ final class VXLANDeviceTests: XCTestCase {
         XCTAssertEqual(overlays[0].neighbours.lookup(IPv4Address(10, 0, 0, 3), vx[0])?.state, .permanent)
     }
 }
+
+final class FlowHashTests: XCTestCase {
+    /// The word form of SipHash used per packet equals the byte form on the flow-key layout.
+    func testWordFormMatchesByteForm() {
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<200 {
+            let k0 = rng.next(), k1 = rng.next()
+            let w = (0..<6).map { _ in rng.next() }
+            var bytes: [UInt8] = []
+            for x in w { for j in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: x >> (8 * UInt64(j)))) } }
+            for words in [5, 6] {
+                XCTAssertEqual(FlowHashKey.siphash24(w[0], w[1], w[2], w[3], w[4], w[5], words: words, k0: k0, k1: k1),
+                               FlowHashKey.siphash24(bytes, length: words * 8, k0: k0, k1: k1))
+            }
+        }
+    }
+
+    /// Ports and addresses swap into one order, so both directions hash alike; the ports of a
+    /// fragment are not read.
+    func testFlowKeysAreSymmetric() throws {
+        let key = FlowHashKey(machine: Kernel(clock: EventQueue(), seed: 1).addMachine("m"))
+        func udp(_ s: IPv4Address, _ sp: UInt16, _ d: IPv4Address, _ dp: UInt16, frag: Bool = false) -> [UInt8] {
+            var f = [UInt8](repeating: 0, count: 14 + 20 + 8)
+            EthernetHeader(destination: .broadcast, source: .zero, etherType: .ipv4).emit(into: &f)
+            var h = IPv4Header(totalLength: 28, proto: .udp, source: s, destination: d)
+            if frag { h.flagsAndOffset = IPv4Header.flagMF }
+            h.emit(into: &f, at: 14)
+            f.setU16(sp, at: 34)
+            f.setU16(dp, at: 36)
+            return f
+        }
+        let a = IPv4Address(10, 0, 0, 1), b = IPv4Address(10, 0, 0, 2)
+        XCTAssertEqual(key.hash(frame: udp(a, 1000, b, 2000)), key.hash(frame: udp(b, 2000, a, 1000)))
+        XCTAssertNotEqual(key.hash(frame: udp(a, 1000, b, 2000)), key.hash(frame: udp(a, 1001, b, 2000)))
+        XCTAssertEqual(key.hash(frame: udp(a, 1000, b, 2000, frag: true)), key.hash(frame: udp(a, 1001, b, 2000, frag: true)))
+        let p = key.sourcePort(frame: udp(a, 1, b, 2), min: 32768, max: 60999)
+        XCTAssertTrue((32768..<60999).contains(p))
+    }
+}

@@ -26,36 +26,35 @@ struct FlowHashKey {
     /// Kernel: skb_get_hash() -> __skb_get_hash_net() for an Ethernet frame: dissect, then
     /// __flow_hash_from_keys() (0 becomes 1).
     func hash(frame b: [UInt8]) -> UInt32 {
-        // struct flow_keys from `basic` on, as x86_64 lays it out: basic (n_proto, ip_proto,
-        // padding), tags, vlan, cvlan, keyid, ports, icmp, then the IPv4 addresses and the
-        // struct's tail padding; without addresses the hash stops 4 bytes into the union.
-        var k = [UInt8](repeating: 0, count: 48)
+        // struct flow_keys from `basic` on, as x86_64 lays it out, read as the little-endian
+        // words siphash takes: basic (n_proto, ip_proto, padding) and tags; vlan; cvlan;
+        // keyid and ports; icmp and the source address; the destination address and the
+        // struct's tail padding. Without addresses the hash stops after the fifth word.
         guard b.count >= EthernetHeader.length else { return 1 }
-        let proto = b.u16(at: 12)
-        k[0] = UInt8(proto >> 8)
-        k[1] = UInt8(truncatingIfNeeded: proto)
-        var length = 40
         let o = EthernetHeader.length
-        if proto == EtherType.ipv4.rawValue, b.count >= o + IPv4Header.minimumLength, b[o] >> 4 == 4 {
+        var w0 = UInt64(b[12]) | UInt64(b[13]) << 8
+        var w3: UInt64 = 0, w4: UInt64 = 0, w5: UInt64 = 0
+        var words = 5
+        if b.u16(at: 12) == EtherType.ipv4.rawValue, b.count >= o + IPv4Header.minimumLength, b[o] >> 4 == 4 {
             let ihl = Int(b[o] & 0x0f) * 4
             let ipProto = b[o + 9]
-            k[2] = ipProto
-            var src = b.u32(at: o + 12), dst = b.u32(at: o + 16)
+            w0 |= UInt64(ipProto) << 16
             // __flow_hash_consistentify(): compared as the CPU reads the big-endian words.
+            var src = b.u32(at: o + 12), dst = b.u32(at: o + 16)
             if dst.byteSwapped < src.byteSwapped { swap(&src, &dst) }
-            k.setU32(src, at: 36)
-            k.setU32(dst, at: 40)
-            length = 48
+            w4 = UInt64(src.byteSwapped) << 32
+            w5 = UInt64(dst.byteSwapped)
+            words = 6
             let fragment = b.u16(at: o + 6) & 0x3fff != 0
             // proto_ports_offset(): TCP, UDP, DCCP, SCTP and UDP-Lite carry ports first.
-            if !fragment, [6, 17, 33, 132, 136].contains(ipProto), b.count >= o + ihl + 4 {
+            if !fragment, ipProto == 6 || ipProto == 17 || ipProto == 33 || ipProto == 132 || ipProto == 136,
+               b.count >= o + ihl + 4 {
                 var sport = b.u16(at: o + ihl), dport = b.u16(at: o + ihl + 2)
                 if dport.byteSwapped < sport.byteSwapped { swap(&sport, &dport) }
-                k.setU16(sport, at: 28)
-                k.setU16(dport, at: 30)
+                w3 = UInt64(sport.byteSwapped) << 32 | UInt64(dport.byteSwapped) << 48
             }
         }
-        let h = UInt32(truncatingIfNeeded: FlowHashKey.siphash24(k, length: length, k0: k0, k1: k1))
+        let h = UInt32(truncatingIfNeeded: FlowHashKey.siphash24(w0, 0, 0, w3, w4, w5, words: words, k0: k0, k1: k1))
         return h == 0 ? 1 : h
     }
 
@@ -65,6 +64,34 @@ struct FlowHashKey {
         var h = hash(frame: frame)
         h ^= h << 16
         return UInt16(truncatingIfNeeded: (UInt64(h) * UInt64(max &- min)) >> 32) &+ min
+    }
+
+    /// SipHash-2-4 over the first `words` of six little-endian words (a whole number of
+    /// words, so the last block holds only the length): the flow keys without an array.
+    static func siphash24(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64, _ e: UInt64, _ f: UInt64,
+                          words: Int, k0: UInt64, k1: UInt64) -> UInt64 {
+        var v0: UInt64 = 0x736f_6d65_7073_6575 ^ k0
+        var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ k1
+        var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ k0
+        var v3: UInt64 = 0x7465_6462_7974_6573 ^ k1
+        @inline(__always) func rotl(_ x: UInt64, _ n: UInt64) -> UInt64 { (x << n) | (x >> (64 - n)) }
+        @inline(__always) func round() {
+            v0 = v0 &+ v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
+            v2 = v2 &+ v3; v3 = rotl(v3, 16); v3 ^= v2
+            v0 = v0 &+ v3; v3 = rotl(v3, 21); v3 ^= v0
+            v2 = v2 &+ v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
+        }
+        @inline(__always) func block(_ m: UInt64) {
+            v3 ^= m
+            round(); round()
+            v0 ^= m
+        }
+        block(a); block(b); block(c); block(d); block(e)
+        if words > 5 { block(f) }
+        block(UInt64(words * 8 & 0xff) << 56)
+        v2 ^= 0xff
+        round(); round(); round(); round()
+        return v0 ^ v1 ^ v2 ^ v3
     }
 
     /// SipHash-2-4 (Aumasson and Bernstein) over `length` bytes, words read little-endian as
