@@ -275,4 +275,42 @@ final class VXLANCommandTests: XCTestCase {
         XCTAssertTrue(fits.contains("1408 bytes from 10.10.0.2: icmp_seq=1 ttl=63 time="), fits)
         XCTAssertEqual(s2, 0)
     }
+
+    /// What flanneld programs for a remote subnet, typed as commands: flannel.1 (VNI 1, local
+    /// address, nolearning, port 8472), its /32 address, an onlink route, a permanent neighbour
+    /// and the FDB entry to the remote host.
+    func testFlannelStyleProgramming() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add ct_a
+            ct_a> ip link add eth0 type veth peer name eth1
+            ct_a> ip addr add 192.168.1.11/24 dev eth0
+            ct_a> ip link set eth0 up
+            ct_a> ip link set eth1 up
+            ct_a> ip link add flannel.1 mtu 1450 type vxlan id 1 local 192.168.1.11 dev eth0 nolearning dstport 8472
+            ct_a> ip addr add 10.244.1.0/32 dev flannel.1
+            ct_a> ip link set flannel.1 up
+            ct_a> ip route add 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink
+            ct_a> ip neigh replace 10.244.2.0 lladdr 0a:58:0a:f4:02:00 nud permanent dev flannel.1
+            ct_a> bridge fdb replace 0a:58:0a:f4:02:00 dev flannel.1 dst 192.168.1.12 self permanent
+            """)
+        lab.noteRandomMAC("ct_a", "flannel.1")
+        lab.check("ct_a> ip route", """
+            10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink\u{20}
+            192.168.1.0/24 dev eth0 proto kernel scope link src 192.168.1.11\u{20}
+            """)
+        lab.check("ct_a> ip neigh show dev flannel.1", "10.244.2.0 lladdr 0a:58:0a:f4:02:00 PERMANENT\u{20}")
+        lab.check("ct_a> bridge fdb show dev flannel.1", "0a:58:0a:f4:02:00 dst 192.168.1.12 self permanent")
+        lab.check("ct_a> ip -d link show flannel.1", """
+            4: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000
+                link/ether <mac:flannel.1> brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535\u{20}
+                vxlan id 1 local 192.168.1.11 dev eth0 srcport 0 0 dstport 8472 nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536\u{20}
+            """)
+        lab.check("ct_a> ip addr show flannel.1", """
+            4: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN group default qlen 1000
+                link/ether <mac:flannel.1> brd ff:ff:ff:ff:ff:ff
+                inet 10.244.1.0/32 scope global flannel.1
+                   valid_lft forever preferred_lft forever
+            """)
+    }
 }
