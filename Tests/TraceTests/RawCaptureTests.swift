@@ -6,6 +6,7 @@
 import XCTest
 import Foundation
 import SimCore
+import TestSupport
 import Wire
 @testable import NetKernel
 @testable import Trace
@@ -59,19 +60,9 @@ final class RawCaptureTests: XCTestCase {
         try cap.writePcap(to: pcap)
         let header = try XCTUnwrap(FileManager.default.contents(atPath: pcap))
         XCTAssertEqual(Array(header[20..<24]), [101, 0, 0, 0], "LINKTYPE_RAW")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tcpdump)
-        p.arguments = ["-r", pcap, "-n"]
-        p.environment = ["TZ": "UTC"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(String(decoding: data, as: UTF8.self), cap.text)
-        XCTAssertEqual(String(decoding: errData, as: UTF8.self),
+        let r = try Subprocess.run(tcpdump, ["-r", pcap, "-n"], env: ["TZ": "UTC"])
+        XCTAssertEqual(r.stdout, cap.text)
+        XCTAssertEqual(r.stderr,
                        "reading from file \(pcap), link-type RAW (Raw IP), snapshot length 262144\n")
     }
 }
