@@ -145,6 +145,10 @@ final class VXLANDeviceTests: XCTestCase {
         XCTAssertEqual(ns.udpSockets.filter { $0.localPort == 4789 }.count, 1)
         try ns.apply(.linkSet(v2, down))
         XCTAssertEqual(ns.udpSockets.filter { $0.localPort == 4789 }.count, 0)
+        // Deleting a device that is up releases its share of the socket too.
+        try ns.apply(.linkSet(v2, up))
+        try ns.apply(.linkDelete(v2))
+        XCTAssertEqual(ns.udpSockets.filter { $0.localPort == 4789 }.count, 0)
     }
 
     // MARK: - Encapsulation as bytes

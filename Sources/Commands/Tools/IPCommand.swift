@@ -306,6 +306,9 @@ enum IPLink {
                 if o == "vlan_filtering", let v = opts.next(), v != "0" { throw KernelError(.ENOTSUP) }
             }
         }
+        if p.type == "vxlan" && !p.typeArgs.isEmpty {
+            throw ToolFailure(message: "ip link set ... type vxlan: changing a vxlan device's options (vxlan_changelink()) is not modelled by swnetsim", status: 1)
+        }
         if let ns = p.change.namespace, ns !== ctx.namespace, ns.device(named: p.change.name ?? dev.name) != nil {
             throw ToolFailure(message: "Error: An interface with the same name exists in the target netns.", status: 2)
         }
