@@ -70,7 +70,11 @@ public struct NFHookOps {
 /// The hook functions registered in one namespace, per hook, sorted by priority.
 public struct NFHookTable {
     var entries: [[NFHookOps]] = Array(repeating: [], count: NFHook.allCases.count)
-    public var isEmpty: Bool { entries.allSatisfy(\.isEmpty) }
+    /// Asked for every bridged frame: a plain loop (a key path would cost a runtime lookup).
+    public var isEmpty: Bool {
+        for e in entries where !e.isEmpty { return false }
+        return true
+    }
 }
 
 extension NetNamespace {
