@@ -427,7 +427,10 @@ final class FlowHashTests: XCTestCase {
     /// Ports and addresses swap into one order, so both directions hash alike; the ports of a
     /// fragment are not read.
     func testFlowKeysAreSymmetric() throws {
-        let key = FlowHashKey(machine: Kernel(clock: EventQueue(), seed: 1).addMachine("m"))
+        // The machine holds its kernel unowned: keep the kernel alive for the whole test.
+        let kernel = Kernel(clock: EventQueue(), seed: 1)
+        defer { withExtendedLifetime(kernel) {} }
+        let key = FlowHashKey(machine: kernel.addMachine("m"))
         func udp(_ s: IPv4Address, _ sp: UInt16, _ d: IPv4Address, _ dp: UInt16, frag: Bool = false) -> [UInt8] {
             var f = [UInt8](repeating: 0, count: 14 + 20 + 8)
             EthernetHeader(destination: .broadcast, source: .zero, etherType: .ipv4).emit(into: &f)
