@@ -100,6 +100,7 @@ enum IPCommand {
         case "neighbor", "neighbour": return try IPNeigh.run(rest, ctx, opts)
         case "netns": return try IPNetns.run(rest, ctx, opts)
         case "route": return try IPRoute.run(rest, ctx, opts)
+        case "tuntap": return try IPTuntap.run(rest, ctx, opts)
         default:
             throw ToolFailure(message: "ip \(o): not modelled by swnetsim", status: 1)
         }
@@ -366,7 +367,9 @@ enum IPLink {
     static func show(_ devs: [NetDevice], _ ctx: ToolContext, _ opts: IPOptions) -> ShellOutcome {
         for d in devs {
             if opts.brief {
-                ctx.println(IPFormat.brief(d) + "\(d.mac) <\(IPFormat.flags(d, viewer: ctx.namespace))> ")
+                // A device without a hardware address (tun) has no address column.
+                let mac = d.linkTypeName == "none" ? "" : "\(d.mac) "
+                ctx.println(IPFormat.brief(d) + mac + "<\(IPFormat.flags(d, viewer: ctx.namespace))> ")
             } else if opts.oneline {
                 ctx.println(IPFormat.headerLine(d, mode: true) + "\\" + IPFormat.linkLayerLine(d))
             } else {

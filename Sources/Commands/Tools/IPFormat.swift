@@ -48,6 +48,9 @@ enum IPFormat {
         if let vx = dev as? VXLANDevice {
             guard vx.master == nil else { return nil }
             kindLine = "vxlan " + IPLinkVXLAN.details(vx, viewer: viewer)
+        } else if let tun = dev as? TunDevice {
+            guard tun.master == nil else { return nil }
+            kindLine = "tun type tun pi off vnet_hdr off persist \(tun.persistent ? "on" : "off") "
         } else if !dev.isLoopback {
             return nil
         }
@@ -66,8 +69,10 @@ enum IPFormat {
         return "\(dev.ifindex): \(nameWithLink(dev)): <\(flags(dev, viewer: dev.namespace))> mtu \(dev.mtu) qdisc \(dev.qdiscName)\(master) state \(dev.operState.rawValue)\(modeText) group default qlen \(dev.txQueueLen)"
     }
 
+    /// A device without a hardware address (ARPHRD_NONE: tun) shows only its type.
     static func linkLayerLine(_ dev: NetDevice) -> String {
-        "    link/\(dev.linkTypeName) \(dev.mac) brd \(dev.broadcastMAC)\(linkNetns(dev))"
+        if dev.linkTypeName == "none" { return "    link/none \(linkNetns(dev))" }
+        return "    link/\(dev.linkTypeName) \(dev.mac) brd \(dev.broadcastMAC)\(linkNetns(dev))"
     }
 
     static func addressLines(_ a: InetAddress) -> [String] {
