@@ -22,7 +22,14 @@ public final class NetNamespace {
     public let fib: FIB
     public var ipv4 = IPv4NetConfig()
     /// Kernel: net->netns_ids: ids this namespace uses for others, in allocation order.
-    public private(set) var peerIDs: [(namespace: NetNamespace, id: Int)] = []
+    public var peerIDs: [(namespace: NetNamespace, id: Int)] { peerRefs.map { ($0.namespace, $0.id) } }
+    /// Unowned: two namespaces joined by a veth name each other and must not keep each other
+    /// alive once their machine is gone (the machine keeps every namespace until then).
+    private struct PeerRef {
+        unowned let namespace: NetNamespace
+        let id: Int
+    }
+    private var peerRefs: [PeerRef] = []
     private var peerIDIndex: [ObjectIdentifier: Int] = [:]
     private var usedPeerIDs = Set<Int>()
     var rawSockets: [RawSocket] = []
@@ -114,7 +121,7 @@ public final class NetNamespace {
         // Kernel: alloc_netid() takes the lowest free id.
         var id = 0
         while usedPeerIDs.contains(id) { id += 1 }
-        peerIDs.append((other, id))
+        peerRefs.append(PeerRef(namespace: other, id: id))
         peerIDIndex[ObjectIdentifier(other)] = id
         usedPeerIDs.insert(id)
         return id
@@ -126,7 +133,7 @@ public final class NetNamespace {
     func releasePeerID(for other: NetNamespace) {
         guard let id = peerIDIndex.removeValue(forKey: ObjectIdentifier(other)) else { return }
         usedPeerIDs.remove(id)
-        peerIDs.removeAll { $0.namespace === other }
+        peerRefs.removeAll { $0.namespace === other }
     }
 
     // MARK: - State changes every layer reacts to (the netdev notifier chain)

@@ -8,8 +8,9 @@ import SimCore
 import Wire
 
 public final class VethDevice: NetDevice {
-    /// The other end (cleared on both sides when the pair is deleted).
-    public internal(set) var peer: VethDevice?
+    /// The other end (cleared on both sides when the pair is deleted). Unowned: the two ends
+    /// must not keep each other alive; their namespaces (or the machine's retired list) own them.
+    public internal(set) unowned(unsafe) var peer: VethDevice?
 
     init(name: String, namespace: NetNamespace, mac: MACAddress) {
         super.init(name: name, namespace: namespace, mac: mac, assign: .random, mtu: 1500)
