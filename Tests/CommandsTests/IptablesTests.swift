@@ -1559,3 +1559,52 @@ extension IptablesTests {
     }
 
 }
+
+extension IptablesTests {
+    /// -X and built-in chains (iptables-nft creates them on demand and deletes them again):
+    /// naming one that does not exist fails as for a user chain; one with rules is refused by
+    /// the kernel, one with policy DROP by iptables itself; -X without a name deletes the
+    /// empty ones with policy ACCEPT and says nothing about the others. Listings show every
+    /// built-in chain either way (recorded on 1.8.9; the -e events of XtablesMonitorTests show
+    /// the deletions).
+    func testDeleteChainOnBuiltinChains() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add nf_t
+            nf_t> iptables -N U
+            """)
+        lab.check("nf_t> iptables -X INPUT", status: 1, stderr: "iptables: No chain/target/match by that name.")
+        lab.run("nf_t> iptables -A INPUT -j ACCEPT")
+        lab.check("nf_t> iptables -X INPUT", status: 4, stderr: "iptables v1.8.9 (nf_tables):  CHAIN_DEL failed (Device or resource busy): chain INPUT")
+        lab.run("nf_t> iptables -P FORWARD DROP")
+        lab.check("nf_t> iptables -X FORWARD", status: 1, stderr: "iptables: Directory not empty.")
+        lab.run("nf_t> iptables -X")
+        lab.check("nf_t> iptables -S", """
+            -P INPUT ACCEPT
+            -P FORWARD DROP
+            -P OUTPUT ACCEPT
+            -A INPUT -j ACCEPT
+            """)
+        lab.run("""
+            nf_t> iptables -F INPUT
+            nf_t> iptables -Z INPUT
+            nf_t> iptables -X
+            """)
+        lab.check("nf_t> iptables -nvL INPUT", """
+            Chain INPUT (policy ACCEPT 0 packets, 0 bytes)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+            """)
+        lab.run("""
+            nf_t> iptables -P FORWARD ACCEPT
+            nf_t> iptables -X FORWARD
+            """)
+        lab.check("nf_t> iptables -S", """
+            -P INPUT ACCEPT
+            -P FORWARD ACCEPT
+            -P OUTPUT ACCEPT
+            """)
+        XCTAssertEqual(lab.machine.namespace(named: "nf_t")!.xtTableView(.filter).chains.filter(\.exists).map(\.name), [],
+                       "every chain of the table is gone, the table stays")
+        XCTAssertTrue(lab.machine.namespace(named: "nf_t")!.xtTableExists(.filter))
+    }
+}

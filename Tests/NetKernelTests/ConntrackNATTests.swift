@@ -3,7 +3,8 @@ import SimCore
 import Wire
 @testable import NetKernel
 
-/// Conntrack and NAT driven directly (the iptables nat table is replaced by a closure).
+/// Conntrack and NAT driven directly (the iptables nat table is replaced by a closure, and
+/// conntrack is started as a NAT target's rule would start it).
 final class ConntrackNATTests: XCTestCase {
     /// c1 (172.18.0.2) - br0 on host (172.18.0.1) ... host eth0 192.168.1.10 - outside 192.168.1.20.
     struct NATLab {
@@ -40,6 +41,7 @@ final class ConntrackNATTests: XCTestCase {
     func testMasqueradeRewritesTheSourceAndRepliesFindTheirWayBack() throws {
         let t = try NATLab()
         let host = t.lab.host
+        host.enableConntrack()
         host.enableNAT { p, s in
             if s.hook == .postRouting, s.outDevice?.name == "eth0" {
                 return host.natSetup(&p, s, .masquerade(ports: nil, random: false))
@@ -70,6 +72,7 @@ final class ConntrackNATTests: XCTestCase {
     func testDNATSendsTheHostsAddressToTheContainer() throws {
         let t = try NATLab()
         let host = t.lab.host
+        host.enableConntrack()
         host.enableNAT { p, s in
             if s.hook == .preRouting, s.inDevice?.name == "eth0" {
                 let c = IPv4Address(172, 18, 0, 2).raw
@@ -94,6 +97,7 @@ final class ConntrackNATTests: XCTestCase {
         // the host forwards with TTL 1 -> time exceeded from the host itself.
         let t = try NATLab()
         let host = t.lab.host
+        host.enableConntrack()
         host.enableNAT { p, s in
             if s.hook == .postRouting, s.outDevice?.name == "eth0" {
                 return host.natSetup(&p, s, .masquerade(ports: nil, random: false))
@@ -135,13 +139,14 @@ final class ConntrackNATTests: XCTestCase {
 }
 
 extension ConntrackNATTests {
-    /// With the nat table active, a packet the host sends whose destination OUTPUT left alone
+    /// With the nat table active (and conntrack, as a Docker host's MASQUERADE rule starts it), a packet the host sends whose destination OUTPUT left alone
     /// is not routed again (nf_nat_ipv4_local_fn()): multicast without a route, such as an
     /// IGMP report to 224.0.0.22, still leaves, and conntrack tracks it by address alone
     /// ("unknown 2 ... [UNREPLIED]", as Linux 6.18 listed it in the docker-port-mapping lab).
     func testLocalOutputWithoutDNATIsNotRoutedAgain() throws {
         let t = try NATLab()
         let host = t.lab.host
+        host.enableConntrack()
         host.enableNAT { _, _ in .accept }
         let br0 = host.device(named: "br0")!
         let log = t.lab.tap(br0, promiscuous: false)

@@ -32,6 +32,7 @@ public enum Shell {
         case "iptables-save", "iptables-nft-save": return IptablesSave.run(rest, ctx)
         case "iptables-restore", "iptables-nft-restore": return IptablesRestore.run(rest, ctx)
         case "dmesg": return Dmesg.run(rest, ctx)
+        case "xtables-monitor": return XtablesMonitor.start(rest, ctx)
         case "etcdctl": return Etcdctl.run(rest, ctx)
         case "flanneld": return Flanneld.start(rest, ctx)
         case "cat": return Cat.run(rest, ctx)

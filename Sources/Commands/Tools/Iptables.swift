@@ -696,7 +696,8 @@ enum Iptables {
         let view = ns.xtTableView(kind)
         func kernel(_ body: (inout XTTransaction) throws -> Void) throws {
             do {
-                try ns.xtCommit(body)
+                // NEWGEN names the committing process (a pid is drawn only while a monitor listens).
+                try ns.xtCommit(process: { (ctx.machine.allocatePID(), String(program.prefix(15))) }, body)
             } catch let e as XTError {
                 throw failure(e, p)
             }
@@ -730,9 +731,18 @@ enum Iptables {
             if p.options.contains(.verbose) {
                 for c in view.chains where chain == nil || c.name == chain { ctx.println("Flushing chain `\(c.name)'") }
             }
-            try kernel { try $0.apply(.flush, table: kind, chain: chain) }
+            try kernel { tx in
+                // nft_rule_flush(): -v creates the table and its built-in chains first, and
+                // walks the chains sorted by name.
+                if chain == nil && p.options.contains(.verbose) { try tx.apply(.initBuiltins, table: kind, chain: nil) }
+                tx.sortedChains = p.options.contains(.verbose)
+                try tx.apply(.flush, table: kind, chain: chain)
+            }
         case .zero:
-            try kernel { try $0.apply(.zero, table: kind, chain: chain) }
+            try kernel { tx in
+                tx.sortedChains = p.options.contains(.verbose)
+                try tx.apply(.zero, table: kind, chain: chain)
+            }
         case .zeroNum:
             try kernel { try $0.apply(.zeroRule(p.rulenum - 1), table: kind, chain: chain) }
         case .newChain:
@@ -741,7 +751,10 @@ enum Iptables {
             if p.options.contains(.verbose) {
                 for c in view.userChains where chain == nil || c.name == chain { ctx.println("Deleting chain `\(c.name)'") }
             }
-            try kernel { try $0.apply(.deleteChain, table: kind, chain: chain) }
+            try kernel { tx in
+                tx.sortedChains = p.options.contains(.verbose)
+                try tx.apply(.deleteChain, table: kind, chain: chain)
+            }
         case .renameChain:
             // iptables-nft 1.8.9 does not check the new name (`-E X ACCEPT` succeeds).
             try kernel { try $0.apply(.rename(to: p.newName!), table: kind, chain: chain) }
@@ -771,6 +784,7 @@ enum Iptables {
         case .indexTooBig(let what): return .failed("Index of \(what) too big", einval: false)
         case .chainExists: return .failed("Chain already exists", einval: false)
         case .fileExists: return .failed("File exists", einval: false)
+        case .notEmpty: return .failed("Directory not empty", einval: false)
         case .badBuiltinChain: return .failed("Bad built-in chain name", einval: false)
         case .badPolicy: return .failed("Bad policy name", einval: true)
         case .batch(let op, let err, let obj): return .resource(" \(op) failed (\(err)): \(obj)")

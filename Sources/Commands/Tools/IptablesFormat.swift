@@ -129,10 +129,11 @@ enum IptablesFormat {
         return s + "\n"
     }
 
-    /// nft_rule_print_save(): "-A CHAIN ..." (with "-c P B" for -S -v; "[P:B] " for save -c).
-    static func saveLine(_ r: XTRule, chain: String, cCounters: Bool = false, bracketCounters: Bool = false) -> String {
+    /// nft_rule_print_save(): "-A CHAIN ..." (with "-c P B" for -S -v; "[P:B] " for save -c);
+    /// `op` "D" for a deleted rule as xtables-monitor prints it.
+    static func saveLine(_ r: XTRule, chain: String, cCounters: Bool = false, bracketCounters: Bool = false, op: String = "A") -> String {
         var s = bracketCounters ? "[\(r.counters.packets):\(r.counters.bytes)] " : ""
-        s += "-A \(chain)"
+        s += "-\(op) \(chain)"
         let ip = r.ip
         if !(ip.sourceMask == 0 && !ip.invertSource && ip.source == .any) {
             s += (ip.invertSource ? " !" : "") + " -s \(ip.source)" + maskText(ip.sourceMask, numericOnly: false)

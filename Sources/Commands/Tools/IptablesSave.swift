@@ -153,6 +153,12 @@ enum IptablesRestore {
         var inTable = false
         /// Commands of the current table, applied at COMMIT (nft_prepare()).
         var pending: [(line: Int, apply: (inout XTTransaction) throws -> Void)] = []
+        /// One process commits every table (NEWGEN's pid and name, drawn when first asked).
+        var me: (pid: Int32, name: String)?
+        func process() -> (pid: Int32, name: String) {
+            if me == nil { me = (ctx.machine.allocatePID(), String(program.prefix(15))) }
+            return me!
+        }
         func fail(_ f: IptFailure, line: Int) -> ShellOutcome {
             .finished(Iptables.report(f, ctx, program: program, line: line))
         }
@@ -167,7 +173,7 @@ enum IptablesRestore {
                 if !test, let k = table, onlyTable == nil || onlyTable == k.name {
                     var failedAt: (IptFailure, Int)?
                     do {
-                        try ns.xtCommit { t in
+                        try ns.xtCommit(process: process) { t in
                             if !noflush { t.flushTable(k) }
                             for p in pending {
                                 do { try p.apply(&t) } catch let e as IptFailure {

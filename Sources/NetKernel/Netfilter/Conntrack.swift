@@ -141,8 +141,22 @@ public final class ConntrackTable {
 }
 
 extension NetNamespace {
-    /// Kernel: nf_ct_netns_get(): the first rule that needs conntrack (a state match, the nat
-    /// table) turns tracking on in this namespace, from then on for every packet.
+    /// Kernel: nf_ct_netns_get() / nf_ct_netns_put() as the rules that need conntrack (state
+    /// and conntrack matches, NAT targets) come and go: tracking runs while one exists. Entries
+    /// already made stay until they time out.
+    func syncConntrack(needed: Bool) {
+        if needed {
+            enableConntrack()
+        } else if conntrack.enabled {
+            conntrack.enabled = false
+            unregisterHooks(named: "conntrack")
+            unregisterHooks(named: "conntrack-confirm")
+            kernel.trace(self, nil, .netfilter, "conntrack: no rule needs it any more, hooks unregistered")
+        }
+    }
+
+    /// Kernel: nf_ct_netns_get(): the first rule that needs conntrack turns tracking on in this
+    /// namespace, from then on for every packet.
     public func enableConntrack() {
         guard !conntrack.enabled else { return }
         conntrack.enabled = true

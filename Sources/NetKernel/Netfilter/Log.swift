@@ -1,6 +1,7 @@
 // Log: the machine's kernel log (printk's ring buffer, what dmesg reads) and the netfilter
-// packet logger that writes to it (net/netfilter/nf_log_syslog.c), used by the LOG target
-// and by TRACE.
+// packet logger that writes to it (net/netfilter/nf_log_syslog.c), used by the LOG target.
+// (TRACE writes nothing here: with the nf_tables backend its trace goes to nfnetlink, see
+// NFTablesTrace.swift.)
 // Guarantees: a record's time is the virtual clock (the machine boots at time zero); the
 // packet line is nf_log_ip_packet()'s, field by field: "IN= OUT= " (PHYSIN=/PHYSOUT= for
 // bridged packets), "MAC=" with the received link header, then SRC DST LEN TOS PREC TTL ID
@@ -59,14 +60,6 @@ extension NetNamespace {
         let line = nfLogLine(p, s, prefix: prefix, flags: flags)
         machine.printk(level: Int(level), line)
         kernel.trace(self, s.inDevice ?? s.outDevice, .netfilter, "LOG: \(line)")
-    }
-
-    /// Kernel: trace_packet() -> nf_log_trace() for a packet marked by TRACE (legacy
-    /// iptables' format; level 4 and NF_LOG_DEFAULT_MASK: TCP sequence and options, IP options).
-    func nfTracePacket(_ p: Packet, _ s: NFHookState, table: String, chain: String, comment: String, rule: Int) {
-        guard nfLogAllowed else { return }
-        let line = nfLogLine(p, s, prefix: "TRACE: \(table):\(chain):\(comment):\(rule) ", flags: 0x0f)
-        machine.printk(level: 4, line)
     }
 
     /// The text nf_log_dump_packet_common() + dump_mac_header() + dump_ipv4_packet() build.

@@ -27,10 +27,10 @@ public enum NATRequest: Sendable, Equatable {
 enum NATManip { case src, dst }
 
 extension NetNamespace {
-    /// Kernel: the nat table's hook registration (nf_nat_ipv4_ops), made when the nat table
-    /// first appears. `chain` runs the nat table's chain for a hook (ipt_do_table).
+    /// Kernel: the nat table's hook registration (nf_nat_ipv4_ops), made when a nat chain
+    /// first appears. `chain` runs the nat table's chain for a hook (nft_do_chain). It does not
+    /// start connection tracking (a NAT target does): without it the chains see no packet.
     public func enableNAT(chain: @escaping (inout Packet, NFHookState) -> NFVerdict) {
-        enableConntrack()
         natChain = chain
         guard !natEnabled else { return }
         natEnabled = true

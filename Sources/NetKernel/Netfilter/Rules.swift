@@ -69,6 +69,8 @@ public struct XTRule: Sendable {
     public var matches: [XTMatch]
     public var target: XTTarget
     public var counters: XTCounters
+    /// nf_tables' rule handle, unique in its table (0 until the rule is added to one).
+    public internal(set) var handle: UInt64 = 0
 
     public init(ip: XTIPSpec = XTIPSpec(), matches: [XTMatch] = [], target: XTTarget = .none, counters: XTCounters = XTCounters()) {
         self.ip = ip
@@ -79,16 +81,6 @@ public struct XTRule: Sendable {
 
     /// Equal for -D and -C: everything but the counters.
     public func sameSpec(_ o: XTRule) -> Bool { ip == o.ip && matches == o.matches && target == o.target }
-
-    /// Kernel: unconditional() with a standard verdict: legacy TRACE calls such a rule at the
-    /// end of a chain "policy" (built-in) or "return" (user chain) even when it is a rule.
-    var looksLikeChainTail: Bool {
-        guard ip.isUnconditional, matches.isEmpty else { return false }
-        switch target {
-        case .accept, .drop, .returnTarget: return true
-        default: return false
-        }
-    }
 
     /// Kernel: xt_check_match()'s protocol check: tcp, udp and icmp only for their own
     /// (not inverted) -p, multiport only for port protocols.
@@ -105,9 +97,15 @@ public struct XTRule: Sendable {
         return true
     }
 
-    /// A state or conntrack match needs connection tracking (nf_ct_netns_get()).
+    /// Kernel: the checkentry functions that call nf_ct_netns_get(): the state and conntrack
+    /// matches and the NAT targets. While one such rule exists the namespace tracks
+    /// connections; a nat chain alone does not (observed on 6.18: its rules then count nothing).
     var needsConntrack: Bool {
-        matches.contains { m in
+        switch target {
+        case .snat, .dnat, .masquerade, .redirect: return true
+        default: break
+        }
+        return matches.contains { m in
             switch m {
             case .conntrack, .state: return true
             default: return false

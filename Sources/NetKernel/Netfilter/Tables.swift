@@ -14,6 +14,17 @@
 //   applied to a copy, validated (jump depth below 16, targets allowed at every hook that
 //   reaches them) and only then committed; a failing command changes nothing.
 // - User chains are kept sorted by name (strcmp), as iptables-nft lists and saves them.
+// - Handles as nf_tables allocates them: a table's from a per-namespace counter, chains and
+//   rules from one counter per table, in batch order (built-in chains included when they are
+//   created); -R and -Z keep a rule's handle, -E a chain's; iptables-restore deletes the table
+//   and builds a new one (new handles from 1). A batch the kernel refuses still uses up the
+//   handles it allocated, twice when the refusal comes from the commit-time validation (the
+//   batch is replayed): observed on 6.18.
+// - -X deletes, besides user chains, the built-in chains that are empty with policy ACCEPT.
+// - Connection tracking runs while some rule needs it (state/conntrack matches, NAT
+//   targets), as nf_ct_netns_get()/put() count; a nat chain alone does not start it.
+// - Every committed batch that changed something bumps the generation and notifies
+//   NFNLGRP_NFTABLES listeners (NFNetlink.swift), object by object in batch order.
 // Leaves out: the legacy (x_tables) backend, IPv6 tables, the arp/bridge families.
 
 import SimCore
@@ -87,6 +98,8 @@ public struct XTChain: Sendable {
     public internal(set) var exists: Bool
     /// nf_tables: the base chain carries counters (set by -P, -Z, iptables-restore).
     public internal(set) var countsPolicy = false
+    /// nf_tables' chain handle (0 while a built-in chain does not exist).
+    public internal(set) var handle: UInt64 = 0
 
     public var isBuiltin: Bool { hook != nil }
 
@@ -101,6 +114,10 @@ public struct XTChain: Sendable {
 public struct XTTable: Sendable {
     public let kind: XTTableKind
     public internal(set) var chains: [XTChain]
+    /// nf_tables' table handle.
+    public internal(set) var handle: UInt64 = 0
+    /// Kernel: table->hgenerator, the last chain or rule handle given out.
+    var lastHandle: UInt64 = 0
 
     init(kind: XTTableKind) {
         self.kind = kind
@@ -121,11 +138,45 @@ public struct XTTable: Sendable {
         return n
     }
 
+    /// Kernel: nf_tables_alloc_handle().
+    mutating func allocHandle() -> UInt64 {
+        lastHandle += 1
+        return lastHandle
+    }
+
     /// Inserts a user chain keeping strcmp order.
     mutating func addUserChain(_ name: String) {
         var i = builtinCount
         while i < chains.count, XTTable.strcmpLess(chains[i].name, name) { i += 1 }
-        chains.insert(XTChain(name: name, hook: nil, exists: true), at: i)
+        var c = XTChain(name: name, hook: nil, exists: true)
+        c.handle = allocHandle()
+        chains.insert(c, at: i)
+    }
+
+    /// Creates built-in chain `i` (nft_chain_builtin_add(): policy ACCEPT, no counters).
+    mutating func createBuiltin(_ i: Int) {
+        chains[i] = XTChain(name: chains[i].name, hook: chains[i].hook, exists: true)
+        chains[i].handle = allocHandle()
+    }
+
+    /// A built-in chain is gone again (-X, a deleted table): as if never created.
+    mutating func removeBuiltin(_ i: Int) {
+        chains[i] = XTChain(name: chains[i].name, hook: chains[i].hook, exists: false)
+    }
+
+    /// The rule with nf_tables handle `h` and its chain (what NFT_MSG_GETRULE finds).
+    public func rule(handle h: UInt64) -> (chain: XTChain, rule: XTRule)? {
+        for c in chains where c.exists { for r in c.rules where r.handle == h { return (c, r) } }
+        return nil
+    }
+
+    /// Existing chains as iptables-nft's chain cache walks them: built-in chains in hook
+    /// order, then user chains in creation (handle) order, or by name once -v sorted the
+    /// cache (nft_cache_sort_chains()).
+    func chainsInCacheOrder(sorted: Bool = false) -> [Int] {
+        let builtins = chains.indices.filter { chains[$0].isBuiltin && chains[$0].exists }
+        let users = chains.indices.filter { !chains[$0].isBuiltin }
+        return builtins + (sorted ? users : users.sorted { chains[$0].handle < chains[$1].handle })
     }
 
     static func strcmpLess(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
@@ -155,6 +206,14 @@ public final class NetfilterState {
     var sabotageRegistered = false
     /// Files `iptables-save -f` wrote (only the machine's root namespace keeps them).
     public var files: [String: String] = [:]
+    /// Kernel: nft_net->table_handle, the last table handle given out.
+    var lastTableHandle: UInt64 = 0
+    /// Kernel: nft_net->base_seq, the ruleset generation (NEWGEN's GENID); 1 in a new namespace.
+    public internal(set) var generation: UInt32 = 1
+    /// NFNLGRP_NFTABLES and NFNLGRP_NFTRACE subscribers (NFNetlink.swift).
+    var listeners: [NFNetlinkListener] = []
+    /// Packets a trace message was sent for lately, to keep their trace id (NFTablesTrace.swift).
+    var traceContexts = NFTraceContexts()
 
     public func table(_ k: XTTableKind) -> XTTable? { tables[k.rawValue] }
     public var existingTables: [XTTable] { tables.compactMap { $0 } }
@@ -194,6 +253,8 @@ public enum XTError: Error, Equatable, Sendable {
     case chainExists
     /// EEXIST on -E: "File exists".
     case fileExists
+    /// -X of a built-in chain whose policy is not ACCEPT: "Directory not empty".
+    case notEmpty
     /// ENOENT on -P: "Bad built-in chain name".
     case badBuiltinChain
     /// EINVAL on -P: "Bad policy name".
@@ -212,6 +273,8 @@ public enum XTOperation: Sendable {
     case delete(XTRule)
     case deleteAt(Int)
     case flush
+    /// Creates every built-in chain of the table that does not exist (iptables -F -v).
+    case initBuiltins
     case zero
     case zeroRule(Int)
     case newChain
@@ -226,6 +289,7 @@ public enum XTOperation: Sendable {
         case .replace: return "RULE_REPLACE"
         case .delete, .deleteAt: return "RULE_DELETE"
         case .flush: return "RULE_FLUSH"
+        case .initBuiltins: return "CHAIN_ADD"
         case .zero, .zeroRule: return "CHAIN_ZERO"
         case .newChain: return "CHAIN_USER_ADD"
         case .deleteChain: return "CHAIN_DEL"
@@ -240,33 +304,50 @@ public struct XTTransaction {
     var tables: [XTTable?]
     /// Rule-changing operations, for error messages: (op name, chain, table).
     var ops: [(op: String, chain: String, table: XTTableKind)] = []
-    /// A new rule needs connection tracking (a state or conntrack match).
-    var needsConntrack = false
+    /// Kernel: nft_net->table_handle as the batch advances it.
+    var lastTableHandle: UInt64
+    /// What the commit will announce to NFNLGRP_NFTABLES, in batch order.
+    var notes: [NFTNote] = []
+    /// -v: iptables sorted its chain cache by name before walking every chain (-F, -Z, -X).
+    public var sortedChains = false
 
     init(_ state: NetfilterState?) {
         tables = state?.tables ?? Array(repeating: nil, count: XTTableKind.allCases.count)
+        lastTableHandle = state?.lastTableHandle ?? 0
     }
 
     public func table(_ k: XTTableKind) -> XTTable { tables[k.rawValue] ?? XTTable(kind: k) }
     public func tableExists(_ k: XTTableKind) -> Bool { tables[k.rawValue] != nil }
 
     private mutating func withTable<R>(_ k: XTTableKind, create: Bool, _ body: (inout XTTable) throws -> R) rethrows -> R {
+        let existed = tables[k.rawValue] != nil
         var t = tables[k.rawValue] ?? XTTable(kind: k)
+        if !existed && create {
+            // Kernel: nf_tables_newtable() takes the namespace's next table handle.
+            lastTableHandle += 1
+            t.handle = lastTableHandle
+            tables[k.rawValue] = t
+            notes.append(.newTable(k))
+        }
         let r = try body(&t)
-        if create || tables[k.rawValue] != nil { tables[k.rawValue] = t }
+        if create || existed { tables[k.rawValue] = t }
         return r
     }
 
     /// Kernel side of one iptables command on `chain` (nil: every chain, for -F -Z -X).
     public mutating func apply(_ op: XTOperation, table k: XTTableKind, chain: String?) throws {
+        var notes: [NFTNote] = []
+        defer { self.notes += notes }
         switch op {
-        case .append(let rule):
+        case .append(var rule):
             try withTable(k, create: true) { t in
-                let i = try XTTransaction.ruleChain(&t, chain!, create: true)
+                let i = try XTTransaction.ruleChain(&t, chain!, create: true, &notes)
+                rule.handle = t.allocHandle()
                 t.chains[i].rules.append(rule)
+                notes.append(.newRule(k, chain: chain!, rule))
             }
-            noteRule(rule, op, chain!, k)
-        case .insert(let rule, let at):
+            noteRule(op, chain!, k)
+        case .insert(var rule, let at):
             try withTable(k, create: true) { t in
                 // Kernel (nft_rule_insert): position count+1 appends; beyond is E2BIG.
                 if let i = t.chainIndex(chain!), t.chains[i].exists || !t.chains[i].isBuiltin {
@@ -274,80 +355,89 @@ public struct XTTransaction {
                 } else if at > 0 {
                     throw XTError.indexTooBig("insertion")
                 }
-                let i = try XTTransaction.ruleChain(&t, chain!, create: true)
+                let i = try XTTransaction.ruleChain(&t, chain!, create: true, &notes)
+                rule.handle = t.allocHandle()
                 t.chains[i].rules.insert(rule, at: at)
+                notes.append(.newRule(k, chain: chain!, rule))
             }
-            noteRule(rule, op, chain!, k)
-        case .replace(let rule, let at):
+            noteRule(op, chain!, k)
+        case .replace(var rule, let at):
             try withTable(k, create: false) { t in
-                let i = try XTTransaction.ruleChain(&t, chain!, create: false)
+                let i = try XTTransaction.ruleChain(&t, chain!, create: false, &notes)
                 guard at < t.chains[i].rules.count else { throw XTError.indexTooBig("replacement") }
+                // Kernel (nf_tables_newrule with NLM_F_REPLACE): the new rule keeps the handle.
+                let old = t.chains[i].rules[at]
+                rule.handle = old.handle
                 t.chains[i].rules[at] = rule
+                notes.append(.delRule(k, chain: chain!, old))
+                notes.append(.newRule(k, chain: chain!, rule))
             }
-            noteRule(rule, op, chain!, k)
+            noteRule(op, chain!, k)
         case .delete(let spec):
             try withTable(k, create: false) { t in
                 guard let i = t.chainIndex(chain!), t.chains[i].exists,
                       let r = t.chains[i].rules.firstIndex(where: { $0.sameSpec(spec) }) else { throw XTError.badRule }
-                t.chains[i].rules.remove(at: r)
+                notes.append(.delRule(k, chain: chain!, t.chains[i].rules.remove(at: r)))
             }
         case .deleteAt(let at):
             try withTable(k, create: false) { t in
-                let i = try XTTransaction.ruleChain(&t, chain!, create: false)
+                let i = try XTTransaction.ruleChain(&t, chain!, create: false, &notes)
                 guard at < t.chains[i].rules.count else { throw XTError.indexTooBig("deletion") }
-                t.chains[i].rules.remove(at: at)
+                notes.append(.delRule(k, chain: chain!, t.chains[i].rules.remove(at: at)))
             }
         case .flush:
             if let c = chain {
                 // Kernel: flushing a built-in chain that does not exist yet creates it.
                 try withTable(k, create: true) { t in
-                    let i = try XTTransaction.ruleChain(&t, c, create: true)
-                    t.chains[i].rules.removeAll()
+                    let i = try XTTransaction.ruleChain(&t, c, create: true, &notes)
+                    XTTransaction.flushRules(&t, i, k, &notes)
                 }
             } else {
+                let sorted = sortedChains
                 withTable(k, create: false) { t in
-                    for i in t.chains.indices { t.chains[i].rules.removeAll() }
+                    for i in t.chainsInCacheOrder(sorted: sorted) { XTTransaction.flushRules(&t, i, k, &notes) }
+                }
+            }
+        case .initBuiltins:
+            // iptables -F -v: nft_xt_builtin_init() for the whole table.
+            withTable(k, create: true) { t in
+                for i in 0..<t.builtinCount where !t.chains[i].exists {
+                    t.createBuiltin(i)
+                    notes.append(.newChain(k, t.chains[i]))
                 }
             }
         case .zero:
             if let c = chain {
                 try withTable(k, create: false) { t in
                     guard let i = t.chainIndex(c), t.chains[i].exists else { throw XTError.noChain }
-                    XTTransaction.zeroChain(&t.chains[i])
+                    XTTransaction.zeroChain(&t, i, k, &notes)
                 }
             } else {
+                let sorted = sortedChains
                 withTable(k, create: false) { t in
-                    for i in t.chains.indices where t.chains[i].exists { XTTransaction.zeroChain(&t.chains[i]) }
+                    for i in t.chainsInCacheOrder(sorted: sorted) { XTTransaction.zeroChain(&t, i, k, &notes) }
                 }
             }
         case .zeroRule(let at):
             try withTable(k, create: false) { t in
                 guard let i = t.chainIndex(chain!), t.chains[i].exists else { throw XTError.noChain }
-                if at < t.chains[i].rules.count { t.chains[i].rules[at].counters = XTCounters() }
+                if at < t.chains[i].rules.count {
+                    let old = t.chains[i].rules[at]
+                    t.chains[i].rules[at].counters = XTCounters()
+                    notes.append(.delRule(k, chain: chain!, old))
+                    notes.append(.newRule(k, chain: chain!, t.chains[i].rules[at]))
+                }
             }
         case .newChain:
             try withTable(k, create: true) { t in
                 if t.chainIndex(chain!) != nil { throw XTError.chainExists }
                 t.addUserChain(chain!)
+                notes.append(.newChain(k, t.chain(chain!)!))
             }
         case .deleteChain:
+            let sorted = sortedChains
             try withTable(k, create: false) { t in
-                let names: [String]
-                if let c = chain {
-                    guard let i = t.chainIndex(c), !t.chains[i].isBuiltin else { throw XTError.noChain }
-                    names = [c]
-                } else {
-                    names = t.userChains.map(\.name)
-                }
-                for n in names {
-                    // Kernel (nf_tables_delchain): a chain that still has rules or is still
-                    // jumped to is busy; the first one in name order fails the batch.
-                    let i = t.chainIndex(n)!
-                    if t.references(to: n) > 0 || !t.chains[i].rules.isEmpty {
-                        throw XTError.batch(op: "CHAIN_DEL", error: "Device or resource busy", object: "chain \(n)")
-                    }
-                }
-                t.chains.removeAll { !$0.isBuiltin && names.contains($0.name) }
+                try XTTransaction.deleteChains(&t, chain, k, sorted: sorted, &notes)
             }
         case .rename(let new):
             try withTable(k, create: false) { t in
@@ -363,72 +453,147 @@ public struct XTTransaction {
                         t.chains[ci].rules[ri].target.retarget(to: new)
                     }
                 }
+                notes.append(.newChain(k, c))
             }
         case .policy(let p, let counters):
             try withTable(k, create: true) { t in
                 guard let i = t.chainIndex(chain!), t.chains[i].isBuiltin else { throw XTError.badBuiltinChain }
-                t.chains[i].exists = true
+                if !t.chains[i].exists {
+                    t.createBuiltin(i)
+                    notes.append(.newChain(k, t.chains[i]))
+                }
                 t.chains[i].policy = p
                 t.chains[i].countsPolicy = true
                 t.chains[i].policyCounters = counters ?? XTCounters()
+                notes.append(.newChain(k, t.chains[i]))
             }
         }
     }
 
-    /// iptables-restore: a table is flushed (rules and user chains go) before it is loaded.
+    /// iptables-restore without --noflush: the table is deleted (its rules, then its chains,
+    /// then itself) and built again from the file (TABLE_FLUSH is NFT_MSG_DELTABLE).
     public mutating func flushTable(_ k: XTTableKind) {
-        withTable(k, create: false) { t in
-            for i in t.chains.indices { t.chains[i].rules.removeAll() }
-            t.chains.removeAll { !$0.isBuiltin }
-        }
+        guard let t = tables[k.rawValue] else { return }
+        // Kernel: nft_flush_table() walks table->chains, the order the chains were created in.
+        let order = t.chains.indices.filter { t.chains[$0].exists }.sorted { t.chains[$0].handle < t.chains[$1].handle }
+        for i in order { for r in t.chains[i].rules { notes.append(.delRule(k, chain: t.chains[i].name, r)) } }
+        for i in order { notes.append(.delChain(k, t.chains[i])) }
+        notes.append(.delTable(k, handle: t.handle))
+        tables[k.rawValue] = nil
     }
 
     /// iptables-restore's ":CHAIN - [0:0]" for a user chain (an existing one is kept).
     public mutating func restoreChain(_ k: XTTableKind, _ name: String) {
+        var added: XTChain?
         withTable(k, create: true) { t in
-            if t.chainIndex(name) == nil { t.addUserChain(name) }
+            if t.chainIndex(name) == nil {
+                t.addUserChain(name)
+                added = t.chain(name)
+            }
+        }
+        if let c = added { notes.append(.newChain(k, c)) }
+    }
+
+    private static func flushRules(_ t: inout XTTable, _ i: Int, _ k: XTTableKind, _ notes: inout [NFTNote]) {
+        for r in t.chains[i].rules { notes.append(.delRule(k, chain: t.chains[i].name, r)) }
+        t.chains[i].rules.removeAll()
+    }
+
+    /// iptables-nft's __nft_chain_zero_counters(): a base chain is updated with zero counters
+    /// (and counts its policy from then on); each rule whose counters are not zero is
+    /// replaced by a zeroed copy (same handle).
+    private static func zeroChain(_ t: inout XTTable, _ i: Int, _ k: XTTableKind, _ notes: inout [NFTNote]) {
+        for r in t.chains[i].rules.indices where t.chains[i].rules[r].counters != XTCounters() {
+            let old = t.chains[i].rules[r]
+            t.chains[i].rules[r].counters = XTCounters()
+            notes.append(.delRule(k, chain: t.chains[i].name, old))
+            notes.append(.newRule(k, chain: t.chains[i].name, t.chains[i].rules[r]))
+        }
+        t.chains[i].policyCounters = XTCounters()
+        if t.chains[i].isBuiltin {
+            t.chains[i].countsPolicy = true
+            notes.append(.newChain(k, t.chains[i]))
         }
     }
 
-    private static func zeroChain(_ c: inout XTChain) {
-        for r in c.rules.indices { c.rules[r].counters = XTCounters() }
-        c.policyCounters = XTCounters()
-        if c.isBuiltin { c.countsPolicy = true }
+    /// -X: one chain, or every user chain plus every built-in chain that nft_may_delete_chain()
+    /// allows (empty, policy ACCEPT); a named built-in chain with another policy is refused
+    /// by iptables itself, one with rules by the kernel.
+    private static func deleteChains(_ t: inout XTTable, _ chain: String?, _ k: XTTableKind, sorted: Bool, _ notes: inout [NFTNote]) throws {
+        var doomed: [Int] = []
+        if let c = chain {
+            guard let i = t.chainIndex(c), t.chains[i].exists else { throw XTError.noChain }
+            if t.chains[i].isBuiltin && t.chains[i].policy != .accept { throw XTError.notEmpty }
+            doomed = [i]
+        } else {
+            doomed = t.chainsInCacheOrder(sorted: sorted).filter { i in
+                !t.chains[i].isBuiltin || (t.chains[i].policy == .accept && t.chains[i].rules.isEmpty)
+            }
+        }
+        // Kernel (nf_tables_delchain): a chain that still has rules or is still jumped to is
+        // busy; the first user chain in name order fails the batch.
+        let builtins = doomed.filter { t.chains[$0].isBuiltin }
+        let users = doomed.filter { !t.chains[$0].isBuiltin }.sorted { XTTable.strcmpLess(t.chains[$0].name, t.chains[$1].name) }
+        for i in builtins + users {
+            let n = t.chains[i].name
+            if t.references(to: n) > 0 || !t.chains[i].rules.isEmpty {
+                throw XTError.batch(op: "CHAIN_DEL", error: "Device or resource busy", object: "chain \(n)")
+            }
+        }
+        for i in doomed { notes.append(.delChain(k, t.chains[i])) }
+        let names = Set(doomed.filter { !t.chains[$0].isBuiltin }.map { t.chains[$0].name })
+        for i in doomed where t.chains[i].isBuiltin { t.removeBuiltin(i) }
+        t.chains.removeAll { !$0.isBuiltin && names.contains($0.name) }
     }
 
     /// The chain a rule goes into; a built-in chain is created on first use.
-    private static func ruleChain(_ t: inout XTTable, _ name: String, create: Bool) throws -> Int {
+    private static func ruleChain(_ t: inout XTTable, _ name: String, create: Bool, _ notes: inout [NFTNote]) throws -> Int {
         guard let i = t.chainIndex(name) else { throw XTError.noChain }
         if t.chains[i].isBuiltin && !t.chains[i].exists {
             guard create else { throw XTError.noChain }
-            t.chains[i].exists = true
+            t.createBuiltin(i)
+            notes.append(.newChain(t.kind, t.chains[i]))
         }
         return i
     }
 
-    private mutating func noteRule(_ rule: XTRule, _ op: XTOperation, _ chain: String, _ k: XTTableKind) {
+    private mutating func noteRule(_ op: XTOperation, _ chain: String, _ k: XTTableKind) {
         ops.append((op.batchName, chain, k))
-        if rule.needsConntrack { needsConntrack = true }
     }
 
-    /// Kernel: nft_table_validate() and the x_tables target checks: no chain may be reached
-    /// 16 jumps deep (a loop never ends), and a target must be allowed at every hook that
-    /// reaches it. Only chains reachable from an existing built-in chain are checked.
+    /// Whether any rule of the batch's ruleset needs connection tracking.
+    var needsConntrack: Bool {
+        tables.contains { t in t?.chains.contains { c in c.rules.contains { $0.needsConntrack } } ?? false }
+    }
+
+    /// How a refused batch failed: `replayed` when the commit-time validation refused it,
+    /// after nfnetlink had replayed the whole batch once (its handles are used up twice).
+    struct Refusal: Error {
+        let error: XTError
+        let replayed: Bool
+    }
+
+    /// Kernel: the x_tables checkentry of each rule at NFT_MSG_NEWRULE (matches' protocol,
+    /// the target's table and, in a base chain, its hook; no jump to a base chain:
+    /// nft_verdict_init()'s EOPNOTSUPP), then nft_table_validate() at commit: no chain may be
+    /// reached 16 jumps deep (a loop never ends), and a target must be allowed at every hook
+    /// that reaches it. Only chains reachable from an existing built-in chain are checked.
     func validate() throws {
         for k in XTTableKind.allCases {
             guard let t = tables[k.rawValue] else { continue }
             let opsHere = ops.filter { $0.table == k }
             guard !opsHere.isEmpty else { continue }
             let (op, chain) = (opsHere.last!.op, opsHere.last!.chain)
-            // Every rule: its matches' protocol and its target's table (checkentry), and no
-            // jump to a base chain (nft_verdict_init(): EOPNOTSUPP).
+            func refuse(_ error: String, replayed: Bool) -> Refusal {
+                Refusal(error: .batch(op: op, error: error, object: "rule in chain \(chain)"), replayed: replayed)
+            }
             for c in t.chains {
                 for r in c.rules {
-                    if !r.matchesValid || !r.target.allowed(table: k, hook: nil, rule: r) {
-                        throw XTError.batch(op: op, error: "Invalid argument", object: "rule in chain \(chain)")
+                    if !r.matchesValid || !r.target.allowed(table: k, hook: c.hook, rule: r) {
+                        throw refuse("Invalid argument", replayed: false)
                     }
                     if let n = r.target.chainTarget, t.chain(n)?.isBuiltin == true {
-                        throw XTError.batch(op: op, error: "Operation not supported", object: "rule in chain \(chain)")
+                        throw refuse("Operation not supported", replayed: false)
                     }
                 }
             }
@@ -450,7 +615,7 @@ public struct XTTransaction {
                 return h
             }
             for base in t.chains.indices where t.chains[base].isBuiltin && t.chains[base].exists {
-                if depth(base) >= 16 { throw XTError.batch(op: op, error: "Too many links", object: "rule in chain \(chain)") }
+                if depth(base) >= 16 { throw refuse("Too many links", replayed: true) }
                 // Targets must be allowed at the hook of every chain that reaches them.
                 let hook = t.chains[base].hook!
                 var seen = Set<Int>()
@@ -459,7 +624,7 @@ public struct XTTransaction {
                     guard seen.insert(ci).inserted else { continue }
                     for r in t.chains[ci].rules {
                         if !r.target.allowed(table: k, hook: hook, rule: r) {
-                            throw XTError.batch(op: op, error: "Invalid argument", object: "rule in chain \(chain)")
+                            throw refuse("Invalid argument", replayed: true)
                         }
                         if let n = r.target.chainTarget, let j = t.chainIndex(n) { todo.append(j) }
                     }
@@ -471,15 +636,31 @@ public struct XTTransaction {
 
 extension NetNamespace {
     /// Runs one iptables command (or one iptables-restore table) as a single nf_tables batch:
-    /// all of it is applied, or none of it.
-    public func xtCommit(_ body: (inout XTTransaction) throws -> Void) throws {
-        var tx = XTTransaction(xtables)
-        try body(&tx)
-        try tx.validate()
+    /// all of it is applied, or none of it. `process` names the program for NEWGEN (asked
+    /// only while someone listens).
+    public func xtCommit(process: (() -> (pid: Int32, name: String))? = nil,
+                         _ body: (inout XTTransaction) throws -> Void) throws {
         let st = netfilter
+        var tx = XTTransaction(xtables)
+        do {
+            try body(&tx)
+            try tx.validate()
+        } catch let e as XTTransaction.Refusal {
+            st.useUpHandles(of: tx, times: e.replayed ? 2 : 1)
+            throw e.error
+        } catch let e as XTError {
+            // Refused while the kernel processed the batch: its handles are gone all the same.
+            if case .batch = e { st.useUpHandles(of: tx, times: 1) }
+            throw e
+        }
         st.tables = tx.tables
-        if tx.needsConntrack { enableConntrack() }
+        st.lastTableHandle = tx.lastTableHandle
+        syncConntrack(needed: tx.needsConntrack)
         syncHooks()
+        guard !tx.notes.isEmpty else { return }
+        // Kernel: nf_tables_commit() bumps the generation and notifies object by object.
+        st.generation &+= 1
+        nftNotify(tx.notes, process: process)
     }
 
     /// Registers the hook of every built-in chain that exists (nf_tables registers a base

@@ -5,7 +5,8 @@
 // rate limit are the stack's) or builds the TCP reset as nf_send_reset() does (TTL from
 // the route, ID 0, DF, no options, seq/ack from the offending segment, RST after a bridged
 // packet sent straight out of its in-port); the NAT targets hand their range to the NAT
-// core (natSetup) and end the walk with its verdict; LOG and TRACE write the kernel log.
+// core (natSetup) and end the walk with its verdict; LOG writes the kernel log; TRACE marks
+// the packet for nf_tables tracing (NFTablesTrace.swift).
 // Leaves out: other targets (MARK, CT, NFLOG, ...), --random-fully, NAT port offsets.
 
 import SimCore
