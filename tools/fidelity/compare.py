@@ -26,7 +26,9 @@ TOKEN = re.compile(
     r"|(?P<ident>(?<=\bident[=: ])\s*\d+|(?<= code=0 id=)\d+)"
     r"|(?P<ipid>(?<=\bttl )\d+, id \d+)"
     r"|(?P<port>\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{5}\b)"
-    r"|(?P<ctport>(?<=\bsport=)\d{5}\b|(?<=\bdport=)\d{5}\b)"
+    r"|(?P<ctport>(?<=\bsport=)\d{5}\b|(?<=\bdport=)\d{5}\b|(?<=\bSPORT=)\d{5}\b|(?<=\bDPORT=)\d{5}\b)"
+    r"|(?P<traceid>(?<=^PACKET: 2 )[0-9a-f]{8}\b|(?<=^ TRACE: 2 )[0-9a-f]{8}\b)"
+    r"|(?P<newgen>(?<=^NEWGEN: GENID=)\d+ PID=\d+)"
 )
 TIMESTAMP = re.compile(r"^(?:(\d{4})-(\d{2})-(\d{2}) )?(\d{2}):(\d{2}):(\d{2})\.(\d{6}|\d{9})(?= )")
 PING_TIME = re.compile(r"\btime[=<]\d+(?:\.\d+)? ms\b")
@@ -94,8 +96,14 @@ class Normalizer:
             addr, port = text.rsplit(".", 1)
             return addr + "." + self.placeholder("port", port) if 32768 <= int(port) <= 60999 else text
         if kind == "ctport":
-            # conntrack's sport=/dport=: the same ephemeral ports.
+            # conntrack's sport=/dport=, xtables-monitor's SPORT=/DPORT=: the same ephemeral ports.
             return self.placeholder("port", text) if 32768 <= int(text) <= 60999 else text
+        if kind == "traceid":
+            # nf_tables' trace id: a siphash of the sk_buff with a key drawn at boot.
+            return self.placeholder("trace", text)
+        if kind == "newgen":
+            # NEWGEN: the generation is compared, the committing process's pid is not.
+            return text.split(" ")[0] + " PID=<pid>"
         return text
 
     def timestamp(self, m):
@@ -120,6 +128,11 @@ class Normalizer:
 
     def line(self, line):
         line = TIMESTAMP.sub(self.timestamp, line)
+        # xtables-monitor prints MACs as ether_ntoa() does (no leading zeros): pad them, so
+        # that the MAC placeholders below apply, shared with other tools' spelling.
+        line = NTOA_MAC.sub(lambda m: m.group(1) + ":".join(b.rjust(2, "0") for b in m.group(2).split(":")), line)
+        if line.startswith("PACKET: "):
+            line = TRACE_IPID.sub(" ID=<ipid> ", line)
         line = SYN_ACK.sub(self.syn_ack, line)
         line = SYN_SEQ.sub(lambda m: m.group(1) + self.placeholder("isn", m.group(2)), line)
         line = TUNNEL_SPORT.sub(r"\1.<tunnel-sport>\2", line)
@@ -138,6 +151,9 @@ class Normalizer:
 
 
 TCP_TS = re.compile(r"TS val (\d+) ecr (\d+)")
+# xtables-monitor's PACKET lines: MACSRC=/MACDST= in ether_ntoa() form, the IP id.
+NTOA_MAC = re.compile(r"\b(MAC(?:SRC|DST)=)([0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5})(?= )")
+TRACE_IPID = re.compile(r" ID=\d+ ")
 # The outer UDP source port of VXLAN (4789) and flannel's VXLAN (8472, printed as OTV) is a
 # hash of the inner flow keyed per boot: the replay's machines share one kernel (one key, the
 # same port both ways), the simulator's machines have one each.

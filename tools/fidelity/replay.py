@@ -45,7 +45,7 @@ ALLOWED = {
     "ip", "bridge", "brctl", "ping", "tcpdump", "sleep", "echo", "true", "false", "sysctl",
     "iptables", "iptables-save", "iptables-nft", "iptables-legacy", "ip6tables", "nft", "tc",
     "conntrack", "nc", "ncat", "arping", "traceroute", "tracepath", "arp", "route", "ifconfig",
-    "ss", "netstat", "ethtool", "telnet", "printf",
+    "ss", "netstat", "ethtool", "telnet", "printf", "xtables-monitor",
 }
 
 # Programs that may feed a pipe (they only print their arguments).
