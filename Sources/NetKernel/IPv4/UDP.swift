@@ -418,7 +418,8 @@ extension NetNamespace {
             UDPReceived(data: Array(p.bytes[(u + UDPHeader.headerLength)..<(u + ulen)]),
                         from: src, port: sport, ttl: IPv4View.ttl(p.bytes, at: o))
         }
-        let what = "\(src).\(sport) > \(dst).\(dport)"
+        // Only built when a tracepoint is listened to.
+        var what: String { "\(src).\(sport) > \(dst).\(dport)" }
 
         // Kernel: __udp4_lib_mcast_deliver(): broadcasts and multicasts go to every match.
         if dst.isLimitedBroadcast || dst.isMulticast || p.pktType == .broadcast
