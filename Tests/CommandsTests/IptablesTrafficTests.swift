@@ -523,3 +523,40 @@ extension IptablesTrafficTests {
             """)
     }
 }
+
+extension IptablesTrafficTests {
+    /// POSTROUTING of a forwarded packet knows the device it came in on: ip_output() passes
+    /// skb->dev before replacing it (net/ipv4/ip_output.c), so LOG prints IN= there; a packet
+    /// the host sends itself has none.
+    func testPostroutingOfAForwardedPacketShowsItsInputDevice() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add nf_a
+            ip netns add nf_b
+            ip link add v0 type veth peer name eth0 netns nf_a
+            ip link add v1 type veth peer name eth0 netns nf_b
+            ip addr add 10.1.0.1/24 dev v0
+            ip addr add 10.2.0.1/24 dev v1
+            ip link set v0 up
+            ip link set v1 up
+            nf_a> ip addr add 10.1.0.2/24 dev eth0
+            nf_a> ip link set eth0 up
+            nf_a> ip route add default via 10.1.0.1
+            nf_b> ip addr add 10.2.0.2/24 dev eth0
+            nf_b> ip link set eth0 up
+            nf_b> ip route add default via 10.2.0.1
+            iptables -t mangle -A POSTROUTING -p icmp -j LOG --log-prefix "P: "
+            """)
+        _ = lab.exec("sysctl -w net.ipv4.ip_forward=1")
+        _ = start(lab, "nf_a> ping -c 1 10.2.0.2")
+        pass(lab, "1")
+        _ = start(lab, "ping -c 1 10.2.0.2")
+        pass(lab, "1")
+        let lines = lab.exec("dmesg").out.split(separator: "\n").map { String($0.split(separator: "]", maxSplits: 1)[1].dropFirst()) }
+        // The forwarded echo and its reply, each with the received frame's MAC= (nf_log dumps
+        // the link header when there is an input device), then the host's own echo request
+        // (its reply goes to INPUT).
+        XCTAssertEqual(lines.map { $0.components(separatedBy: " SRC=")[0].replacingOccurrences(of: #"MAC=[0-9a-f:]+"#, with: "MAC=<mac>", options: .regularExpression) },
+                       ["P: IN=v0 OUT=v1 MAC=<mac>", "P: IN=v1 OUT=v0 MAC=<mac>", "P: IN= OUT=v1"])
+    }
+}

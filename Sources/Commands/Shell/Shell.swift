@@ -100,6 +100,6 @@ public enum Shell {
 
     /// Programs this shell knows, for error hints.
     public static let programs = ["ip", "brctl", "bridge", "ping", "traceroute", "tcpdump", "sysctl", "route", "iptables", "iptables-save",
-                                   "iptables-restore", "dmesg", "conntrack", "nc", "telnet", "etcdctl", "flanneld", "cat", "sleep", "echo", "printf",
+                                   "iptables-restore", "xtables-monitor", "dmesg", "conntrack", "nc", "telnet", "etcdctl", "flanneld", "cat", "sleep", "echo", "printf",
                                    "true", "false"]
 }

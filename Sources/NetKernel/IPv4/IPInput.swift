@@ -151,6 +151,6 @@ extension NetNamespace {
         let dst = IPv4View.destination(p.bytes, at: o)
         kernel.trace(self, out, .forward, "\(dst) via \(route.gateway.map { "\($0)" } ?? "direct") dev \(out.name)")
         let src = route.preferredSource ?? selectSourceAddress(dev: out, dst: dst, scope: .universe) ?? .any
-        ipOutput(p, route: OutputRoute(device: out, nextHop: route.gateway ?? dst, source: src, type: .unicast, route: route))
+        ipOutput(p, route: OutputRoute(device: out, nextHop: route.gateway ?? dst, source: src, type: .unicast, route: route), inDevice: dev)
     }
 }

@@ -84,11 +84,12 @@ extension NetNamespace {
     }
 
     /// Kernel: ip_output() -> POSTROUTING -> ip_finish_output() -> ip_finish_output2().
-    /// Returns EPERM when POSTROUTING dropped the packet.
+    /// POSTROUTING sees the device a forwarded packet came in on (skb->dev before ip_output()
+    /// replaces it); a local packet has none. Returns EPERM when POSTROUTING dropped the packet.
     @discardableResult
-    func ipOutput(_ p: Packet, route: OutputRoute) -> Errno? {
+    func ipOutput(_ p: Packet, route: OutputRoute, inDevice: NetDevice? = nil) -> Errno? {
         var p = p
-        guard netfilterHook(.postRouting, &p, inDevice: nil, outDevice: route.device) == .accept else { return .EPERM }
+        guard netfilterHook(.postRouting, &p, inDevice: inDevice, outDevice: route.device) == .accept else { return .EPERM }
         let dev = route.device
         let ipLen = p.bytes.count - p.network
         if ipLen > dev.mtu {
