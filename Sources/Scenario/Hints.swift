@@ -15,6 +15,11 @@ enum Hints {
             return names.isEmpty ? "no namespace exists yet: create it with `ip netns add NAME`"
                 : "namespaces on \(ctx.machine.name): " + names.joined(separator: ", ")
         }
+        if status == 127, stderr.contains("iptables-legacy") {
+            // The x_tables backend keeps a rule set of its own beside nf_tables; only nf_tables is modelled.
+            return "`iptables` here is iptables-nft, as on current distributions (iptables-legacy and its "
+                + "dmesg TRACE lines are not modelled); `xtables-monitor --trace` shows a TRACE rule's trace"
+        }
         if status == 127 || stderr.contains("exec of") {
             return "programs swnetsim models: " + Shell.programs.joined(separator: ", ")
         }

@@ -51,6 +51,13 @@ final class BadInputTests: XCTestCase {
         XCTAssertNotNil(err.hint)
     }
 
+    func testLegacyIptablesPointsAtTheModelledBackend() throws {
+        let (e, _) = try run("steps:\n  - iptables-legacy -t raw -A PREROUTING -j TRACE\n")
+        let err = try XCTUnwrap(e)
+        XCTAssertTrue(err.message.hasPrefix("bash: iptables-legacy: command not found"), err.message)
+        XCTAssertTrue(err.hint?.contains("xtables-monitor --trace") == true, err.hint ?? "no hint")
+    }
+
     func testUnknownOptionAndBadAddress() throws {
         var (e, _) = try run("steps:\n  - ip link add br0 type bridge\n  - ip addr add 172.18.0.300/24 dev br0\n")
         XCTAssertEqual(e?.message, "Error: any valid prefix is expected rather than \"172.18.0.300/24\". (exit status 1)")
