@@ -20,6 +20,7 @@ public final class Netcat: SimProcess {
         var quitAfterEOF: SimTime?
         var timeout: SimTime?
         var sourcePort: UInt16?
+        var sourcePortText: String?
         var sourceAddress: IPv4Address?
         var host: String?
         var port: UInt16?
@@ -88,8 +89,7 @@ public final class Netcat: SimProcess {
                     }
                     switch f {
                     case "p":
-                        guard let p = UInt16(v) else { return fail("port number invalid: \(v)") }
-                        o.sourcePort = p
+                        o.sourcePortText = v
                     case "w":
                         guard let t = SimTime.parseSeconds(v) else { return fail("timeout invalid: \(v)") }
                         o.timeout = t
@@ -105,11 +105,14 @@ public final class Netcat: SimProcess {
                 }
             }
         }
+        if let v = o.sourcePortText {
+            guard let p = Netcat.localPort(v, udp: o.udp) else { return fail("getaddrinfo: Servname not supported for ai_socktype") }
+            o.sourcePort = p
+        }
         if o.listen {
             if let p = positional.last, positional.count == 1 {
-                guard let n = Int(p) else { return fail("port number invalid: \(p)") }
-                guard n <= 65535 else { return fail("port number too large: \(p)") }
-                o.port = UInt16(n)
+                guard let n = Netcat.localPort(p, udp: o.udp) else { return fail("getaddrinfo: Servname not supported for ai_socktype") }
+                o.port = n
             } else if positional.isEmpty, let p = o.sourcePort {
                 o.port = p
             } else {
@@ -423,13 +426,28 @@ public final class Netcat: SimProcess {
     }
 
     /// /etc/services names nc -v prints.
+    private static let tcpServices: [(UInt16, String)] = [
+        (21, "ftp"), (22, "ssh"), (23, "telnet"), (25, "smtp"), (53, "domain"), (80, "http"), (110, "pop3"),
+        (443, "https"), (3306, "mysql"), (5432, "postgresql"), (6379, "redis"), (8080, "http-alt")]
+    private static let udpServices: [(UInt16, String)] = [
+        (53, "domain"), (67, "bootps"), (68, "bootpc"), (69, "tftp"), (123, "ntp"), (161, "snmp"), (514, "syslog")]
+
+    /// /etc/services' name for a port, "*" when it has none.
     static func service(_ port: UInt16, udp: Bool = false) -> String {
-        let tcp: [UInt16: String] = [21: "ftp", 22: "ssh", 23: "telnet", 25: "smtp", 53: "domain", 80: "http",
-                                     110: "pop3", 443: "https", 3306: "mysql", 5432: "postgresql", 6379: "redis",
-                                     8080: "http-alt"]
-        let udpNames: [UInt16: String] = [53: "domain", 67: "bootps", 68: "bootpc", 69: "tftp", 123: "ntp",
-                                          161: "snmp", 514: "syslog"]
-        return (udp ? udpNames[port] : tcp[port]) ?? "*"
+        (udp ? udpServices : tcpServices).first { $0.0 == port }?.1 ?? "*"
+    }
+
+    /// A port nc binds (the listening port, or -p): unlike a destination port it goes straight
+    /// to getaddrinfo(), which takes a service name, or a number that glibc's strtoul() reads
+    /// and truncates to 16 bits (`nc -l 70000` listens on 4464, as observed with
+    /// netcat-openbsd 1.219). Nil: no such service.
+    static func localPort(_ text: String, udp: Bool) -> UInt16? {
+        if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            // strtoul() saturates at ULONG_MAX, whose low 16 bits are 65535.
+            guard let n = UInt64(text) else { return 65535 }
+            return UInt16(truncatingIfNeeded: n)
+        }
+        return (udp ? udpServices : tcpServices).first { $0.1 == text }?.0
     }
 }
 
