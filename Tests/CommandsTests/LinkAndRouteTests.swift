@@ -117,6 +117,43 @@ final class LinkAndRouteTests: XCTestCase {
             """)
     }
 
+    /// `route -n` for the route types without a device: unreachable and prohibit carry
+    /// RTF_REJECT ("!" and dashes), a blackhole route is a plain up route on "*"; an onlink
+    /// route keeps its gateway. Recorded on Linux 6.18 with net-tools 2.10.
+    func testRouteListingOfRejectAndBlackholeRoutes() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add ct_rt
+            ct_rt> ip link add br0 type bridge
+            ct_rt> ip addr add 10.0.0.1/24 dev br0
+            ct_rt> ip link set br0 up
+            ct_rt> ip route add blackhole 10.9.0.0/16
+            ct_rt> ip route add unreachable 10.8.0.0/16
+            ct_rt> ip route add prohibit 10.7.0.0/16
+            ct_rt> ip route add 10.6.0.0/16 via 10.5.0.1 dev br0 onlink
+            """)
+        lab.check("ct_rt> ip route add 10.6.0.0/16 via 10.5.0.1", status: 2, stderr: "Error: Nexthop has invalid gateway.")
+        lab.check("ct_rt> ip route get 10.8.1.1", status: 2, stderr: "RTNETLINK answers: No route to host")
+        lab.check("ct_rt> route -n", """
+            Kernel IP routing table
+            Destination     Gateway         Genmask         Flags Metric Ref    Use Iface
+            10.0.0.0        0.0.0.0         255.255.255.0   U     0      0        0 br0
+            10.6.0.0        10.5.0.1        255.255.0.0     UG    0      0        0 br0
+            10.7.0.0        -               255.255.0.0     !     0      -        0 -
+            10.8.0.0        -               255.255.0.0     !     0      -        0 -
+            10.9.0.0        0.0.0.0         255.255.0.0     U     0      0        0 *
+            """)
+        // What connect() returns for each type, as ping (iputils 20221126) and nc report it.
+        lab.check("ct_rt> ping -c 1 10.9.1.1", status: 2, stderr: "ping: connect: Invalid argument")
+        lab.check("ct_rt> ping -c 1 10.8.1.1", status: 2, stderr: "ping: connect: No route to host")
+        lab.check("ct_rt> ping -c 1 10.7.1.1", status: 2,
+                  stderr: "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules")
+        lab.check("ct_rt> ping -b -c 1 10.7.1.1", status: 2,
+                  stderr: "WARNING: pinging broadcast address\nping: connect: Permission denied")
+        lab.check("ct_rt> nc -zv -w 1 10.7.1.1 80", status: 1,
+                  stderr: "nc: connect to 10.7.1.1 port 80 (tcp) failed: Permission denied")
+    }
+
     /// ip route add/del errors, and ip addr flush.
     func testRouteAndAddressChanges() {
         let lab = Lab()

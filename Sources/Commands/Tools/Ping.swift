@@ -135,6 +135,13 @@ public final class Ping: SimProcess {
         do {
             route = try ctx.namespace.routeOutput(to: addr)
         } catch let e as KernelError {
+            // iputils takes EACCES from connect() (a prohibit route, as for a broadcast
+            // address without SO_BROADCAST) for a broadcast ping; with -b it warns and retries,
+            // which fails the same way.
+            if e.errno == .EACCES {
+                if !o.broadcast { return bad("Do you want to ping broadcast? Then -b. If not, check your local firewall rules", 2) }
+                ctx.eprintln("WARNING: pinging broadcast address")
+            }
             return bad("connect: \(e.errno.message)", 2)
         } catch {
             return bad("connect: \(error)", 2)

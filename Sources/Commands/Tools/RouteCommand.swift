@@ -73,8 +73,10 @@ enum RouteCommand {
         if extend >= 2 { header += "    MSS   Window irtt" }
         ctx.println(header)
         for r in IPRoute.dumpOrder(ctx.namespace.fib.routes(in: RouteTable.main)) {
-            let reject = r.type == .unreachable || r.type == .prohibit || r.type == .blackhole
-            guard r.type == .unicast || reject else { continue }
+            // Kernel: fib_flag_trans() gives RTF_REJECT to unreachable and prohibit only; a
+            // blackhole route shows as a plain up route without a device (Linux 6.18).
+            let reject = r.type == .unreachable || r.type == .prohibit
+            guard r.type == .unicast || r.type == .blackhole || reject else { continue }
             var flags = reject ? "!" : "U"
             if r.gateway != nil { flags += "G" }
             if r.destination.length == 32 { flags += "H" }
