@@ -70,61 +70,59 @@ struct FlowHashKey {
     /// words, so the last block holds only the length): the flow keys without an array.
     static func siphash24(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64, _ e: UInt64, _ f: UInt64,
                           words: Int, k0: UInt64, k1: UInt64) -> UInt64 {
-        var v0: UInt64 = 0x736f_6d65_7073_6575 ^ k0
-        var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ k1
-        var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ k0
-        var v3: UInt64 = 0x7465_6462_7974_6573 ^ k1
-        @inline(__always) func rotl(_ x: UInt64, _ n: UInt64) -> UInt64 { (x << n) | (x >> (64 - n)) }
-        @inline(__always) func round() {
-            v0 = v0 &+ v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
-            v2 = v2 &+ v3; v3 = rotl(v3, 16); v3 ^= v2
-            v0 = v0 &+ v3; v3 = rotl(v3, 21); v3 ^= v0
-            v2 = v2 &+ v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
-        }
-        @inline(__always) func block(_ m: UInt64) {
-            v3 ^= m
-            round(); round()
-            v0 ^= m
-        }
-        block(a); block(b); block(c); block(d); block(e)
-        if words > 5 { block(f) }
-        block(UInt64(words * 8 & 0xff) << 56)
-        v2 ^= 0xff
-        round(); round(); round(); round()
-        return v0 ^ v1 ^ v2 ^ v3
+        var h = SipHash24(k0: k0, k1: k1)
+        h.compress(a); h.compress(b); h.compress(c); h.compress(d); h.compress(e)
+        if words > 5 { h.compress(f) }
+        return h.finish(UInt64(words * 8 & 0xff) << 56)
     }
 
     /// SipHash-2-4 (Aumasson and Bernstein) over `length` bytes, words read little-endian as
     /// lib/siphash.c does.
     static func siphash24(_ m: [UInt8], length: Int, k0: UInt64, k1: UInt64) -> UInt64 {
-        var v0: UInt64 = 0x736f_6d65_7073_6575 ^ k0
-        var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ k1
-        var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ k0
-        var v3: UInt64 = 0x7465_6462_7974_6573 ^ k1
-        @inline(__always) func rotl(_ x: UInt64, _ b: UInt64) -> UInt64 { (x << b) | (x >> (64 - b)) }
-        @inline(__always) func round() {
-            v0 = v0 &+ v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
-            v2 = v2 &+ v3; v3 = rotl(v3, 16); v3 ^= v2
-            v0 = v0 &+ v3; v3 = rotl(v3, 21); v3 ^= v0
-            v2 = v2 &+ v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
-        }
         func word(_ i: Int, _ n: Int) -> UInt64 {
             var w: UInt64 = 0
             for j in 0..<n { w |= UInt64(m[i + j]) << (8 * UInt64(j)) }
             return w
         }
+        var h = SipHash24(k0: k0, k1: k1)
         var i = 0
         while i + 8 <= length {
-            let w = word(i, 8)
-            v3 ^= w
-            round(); round()
-            v0 ^= w
+            h.compress(word(i, 8))
             i += 8
         }
-        let last = UInt64(length & 0xff) << 56 | word(i, length - i)
-        v3 ^= last
+        return h.finish(UInt64(length & 0xff) << 56 | word(i, length - i))
+    }
+}
+
+/// SipHash-2-4's state: two compression rounds per 8-byte word, four to finish.
+struct SipHash24 {
+    private var v0, v1, v2, v3: UInt64
+
+    init(k0: UInt64, k1: UInt64) {
+        v0 = 0x736f_6d65_7073_6575 ^ k0
+        v1 = 0x646f_7261_6e64_6f6d ^ k1
+        v2 = 0x6c79_6765_6e65_7261 ^ k0
+        v3 = 0x7465_6462_7974_6573 ^ k1
+    }
+
+    @inline(__always) private static func rotl(_ x: UInt64, _ n: UInt64) -> UInt64 { (x << n) | (x >> (64 - n)) }
+
+    @inline(__always) private mutating func round() {
+        v0 = v0 &+ v1; v1 = Self.rotl(v1, 13); v1 ^= v0; v0 = Self.rotl(v0, 32)
+        v2 = v2 &+ v3; v3 = Self.rotl(v3, 16); v3 ^= v2
+        v0 = v0 &+ v3; v3 = Self.rotl(v3, 21); v3 ^= v0
+        v2 = v2 &+ v1; v1 = Self.rotl(v1, 17); v1 ^= v2; v2 = Self.rotl(v2, 32)
+    }
+
+    @inline(__always) mutating func compress(_ m: UInt64) {
+        v3 ^= m
         round(); round()
-        v0 ^= last
+        v0 ^= m
+    }
+
+    /// The last block (the length in its top byte, the tail bytes below), then finalisation.
+    @inline(__always) mutating func finish(_ last: UInt64) -> UInt64 {
+        compress(last)
         v2 ^= 0xff
         round(); round(); round(); round()
         return v0 ^ v1 ^ v2 ^ v3
