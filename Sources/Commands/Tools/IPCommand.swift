@@ -133,8 +133,16 @@ enum IPCommand {
         return d
     }
 
-    static func invarg(_ msg: String, _ arg: String) -> ToolFailure {
-        ToolFailure(message: "Error: argument \"\(arg)\" is wrong: \(msg)", status: 255, extraNewline: true)
+    /// iproute2's invarg(). Some of its messages end in "\n" themselves (`Invalid "mtu" value\n`),
+    /// which prints an empty line after them; `extraNewline: false` for those that do not.
+    static func invarg(_ msg: String, _ arg: String, extraNewline: Bool = true) -> ToolFailure {
+        ToolFailure(message: "Error: argument \"\(arg)\" is wrong: \(msg)", status: 255, extraNewline: extraNewline)
+    }
+
+    /// iproute2's check_ifname(): at most 15 bytes, not empty, no '/' and no white space
+    /// (check_altifname() drops the length limit, which the kernel then enforces).
+    static func validIfname(_ n: String, alt: Bool) -> Bool {
+        !n.isEmpty && (alt || n.utf8.count < 16) && !n.contains("/") && !n.contains(where: { $0.isWhitespace })
     }
 
     static func duparg2(_ key: String, _ arg: String) -> ToolFailure {
@@ -198,6 +206,9 @@ enum IPLink {
             case "down": p.change.up = false
             case "name":
                 let n = try IPCommand.next(&it)
+                guard IPCommand.validIfname(n, alt: false) else {
+                    throw IPCommand.invarg("\"name\" not a valid ifname", n, extraNewline: false)
+                }
                 if forAdd { p.dev = n } else { p.change.name = n }
             case "mtu":
                 let v = try IPCommand.next(&it)
@@ -232,6 +243,9 @@ enum IPLink {
                     var name = a
                     if a == "dev" { name = try IPCommand.next(&it) }
                     if p.dev != nil { throw IPCommand.duparg2("dev", name) }
+                    guard IPCommand.validIfname(name, alt: true) else {
+                        throw IPCommand.invarg("\"dev\" not a valid ifname", name, extraNewline: false)
+                    }
                     p.dev = name
                 }
             }
@@ -430,7 +444,7 @@ enum IPAddress {
                 case "link": scope = .link
                 case "host": scope = .host
                 case "site": scope = .site
-                default: throw IPCommand.invarg("invalid scope value.", v)
+                default: throw IPCommand.invarg("invalid scope value.", v, extraNewline: false)
                 }
             case "local":
                 let v = try IPCommand.next(&it)
@@ -576,7 +590,7 @@ enum IPNeigh {
         case "incomplete": return .incomplete
         case "none": return .none
         case "all": return NUDState(rawValue: 0xff)
-        default: throw IPCommand.invarg("nud state is bad", s)
+        default: throw IPCommand.invarg("nud state is bad", s, extraNewline: false)
         }
     }
 

@@ -99,7 +99,7 @@ public final class BridgeDevice: NetDevice {
         if dev.isLoopback || dev.linkTypeName != "ether" {
             throw KernelError(.EINVAL)
         }
-        if dev is BridgeDevice { throw KernelError(.ELOOP) }
+        if dev is BridgeDevice { throw KernelError(.ELOOP, "Can not enslave a bridge to a bridge") }
         if dev.master != nil { throw KernelError(.EBUSY) }
         if dev === self { throw KernelError(.ELOOP) }
         // Kernel: find_portno(): the lowest free number.
@@ -161,10 +161,11 @@ public final class BridgeDevice: NetDevice {
         }
     }
 
-    /// Kernel: br_mtu_auto_adjust(): the smallest port MTU unless set explicitly.
+    /// Kernel: br_mtu_auto_adjust(): the smallest port MTU unless set explicitly; without
+    /// ports, ETH_DATA_LEN (br_mtu_min()).
     func adjustMTU() {
-        guard !mtuSetExplicitly, let m = ports.map({ $0.device.mtu }).min() else { return }
-        mtu = m
+        guard !mtuSetExplicitly else { return }
+        mtu = ports.map({ $0.device.mtu }).min() ?? 1500
     }
 
     // MARK: - Port states and carrier (br_port_carrier_check, br_port_state_selection)

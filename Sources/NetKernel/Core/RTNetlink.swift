@@ -133,6 +133,14 @@ extension NetNamespace {
             && !n.contains("/") && !n.contains(":") && !n.contains(where: { $0.isWhitespace })
     }
 
+    /// Kernel: IFLA_IFNAME's policy (at most IFNAMSIZ-1 bytes) and then dev_valid_name(),
+    /// which refuses without an extended ack. Observed on Linux 6.18: a 16-byte name is
+    /// "Error: Attribute failed policy validation.", `a:b` "RTNETLINK answers: Invalid argument".
+    func checkNetlinkName(_ n: String) throws {
+        if n.utf8.count > NetNamespace.maxNameLength { throw KernelError(.EINVAL, "Attribute failed policy validation") }
+        guard validName(n) else { throw KernelError(.EINVAL) }
+    }
+
     /// Kernel: dev_alloc_name(): "veth%d" takes the lowest free number.
     func allocateName(_ pattern: String) -> String {
         let parts = pattern.split(separator: "%", maxSplits: 1)
@@ -146,16 +154,22 @@ extension NetNamespace {
 
     /// Kernel: rtnl_newlink() -> veth_newlink() / br_dev_newlink().
     func linkAdd(name: String, kind: LinkKind, address: MACAddress?, mtu: Int?) throws {
-        guard validName(name) else { throw KernelError(.EINVAL, "Invalid device name") }
+        try checkNetlinkName(name)
         if device(named: name) != nil { throw KernelError(.EEXIST) }
         if let a = address, a.isMulticast || a.isZero { throw KernelError(.EADDRNOTAVAIL) }
+        // Kernel: veth_validate() refuses an MTU outside 68...65535 with a bare EINVAL; for a
+        // bridge, dev_validate_mtu() in rtnl_create_link() says which bound it broke.
+        // (vxlan_newlink() checks its own range against the lower device.)
+        if let m = mtu, case .veth = kind, !(68...65535).contains(m) { throw KernelError(.EINVAL) }
+        if let m = mtu, case .bridge = kind, !(68...65535).contains(m) {
+            throw KernelError(.EINVAL, m > 65535 ? "mtu greater than device maximum." : "mtu less than device minimum.")
+        }
         switch kind {
         case let .veth(peerName, peerNS, peerAddress):
             let pns = peerNS ?? self
             let pname = peerName ?? pns.allocateName("veth%d")
-            guard validName(pname) else { throw KernelError(.EINVAL, "Invalid device name") }
+            try checkNetlinkName(pname)
             if pns.device(named: pname) != nil || (pns === self && pname == name) { throw KernelError(.EEXIST) }
-            if let m = mtu, !(68...65535).contains(m) { throw KernelError(.EINVAL) }
             // The peer is registered first, so it gets the lower ifindex (veth_newlink()).
             let peer = VethDevice(name: pname, namespace: pns, mac: peerAddress ?? machine.randomMAC())
             if peerAddress != nil { peer.addrAssignType = .set }
@@ -180,7 +194,10 @@ extension NetNamespace {
         case .bridge:
             let br = BridgeDevice(name: name, namespace: self, mac: address ?? machine.randomMAC())
             if address != nil { br.addrAssignType = .set }
-            if let m = mtu { br.mtu = m; br.mtuSetExplicitly = true }
+            // rtnl_create_link() sets the MTU directly, not through br_change_mtu(): the bridge
+            // still follows its ports (observed on Linux 6.18: `ip link add br0 mtu 9000 type
+            // bridge`, then a 1500-byte port joins, and br0 is at 1500).
+            if let m = mtu { br.mtu = m }
             register(br, preferredIndex: nil)
             // A new bridge has carrier but no operstate change yet: UNKNOWN once up.
             br.carrier = true
@@ -207,7 +224,7 @@ extension NetNamespace {
             target = ns
         }
         if let n = c.name, n != dev.name {
-            guard validName(n) else { throw KernelError(.EINVAL, "Invalid device name") }
+            try checkNetlinkName(n)
             if target.device(named: n) != nil { throw KernelError(.EEXIST) }
         }
         if let a = c.address, a.isMulticast || a.isZero { throw KernelError(.EADDRNOTAVAIL) }
@@ -215,12 +232,15 @@ extension NetNamespace {
             throw KernelError(.EINVAL, m > dev.mtuRange.upperBound
                 ? "mtu greater than device maximum." : "mtu less than device minimum.")
         }
-        if let m = c.mtu, m != dev.mtu { try dev.changeMTU(m) }
+        // Kernel: dev_set_mtu() does nothing for the current MTU, so setting a bridge to the
+        // MTU it already has does not pin it (BROPT_MTU_SET_BY_USER stays clear).
+        let newMTU = c.mtu.flatMap { $0 != dev.mtu ? $0 : nil }
+        if let m = newMTU { try dev.changeMTU(m) }
         if case let .set(master)? = c.master {
             guard let br = master as? BridgeDevice else { throw KernelError(.ENOTSUP) }
             if dev.master !== br {
-                if dev.isLoopback || dev === br { throw KernelError(.EINVAL) }
-                if dev is BridgeDevice { throw KernelError(.ELOOP) }
+                if dev.isLoopback { throw KernelError(.EINVAL) }
+                if dev is BridgeDevice { throw KernelError(.ELOOP, "Can not enslave a bridge to a bridge") }
             }
         }
 
@@ -240,7 +260,7 @@ extension NetNamespace {
                 dev.master?.recalculateBridgeID()
             }
         }
-        if let m = c.mtu {
+        if let m = newMTU {
             dev.mtu = m
             if let br = dev as? BridgeDevice { br.mtuSetExplicitly = true }
             dev.master?.adjustMTU()
