@@ -20,7 +20,12 @@ public struct OutputRoute {
 extension NetNamespace {
     /// Kernel: ip_route_output_key_hash_rcu().
     public func routeOutput(to dst: IPv4Address, source: IPv4Address? = nil, oif: NetDevice? = nil) throws -> OutputRoute {
-        if let s = source, !s.isZero, !isLocalAddress(s) { throw KernelError(.EINVAL) }
+        if let s = source, !s.isZero {
+            // A multicast or broadcast source is invalid; one this host does not own finds no
+            // route (rth = ERR_PTR(-ENETUNREACH) when __ip_dev_find() fails).
+            if s.isMulticast || s.isLimitedBroadcast { throw KernelError(.EINVAL) }
+            if !isLocalAddress(s) { throw KernelError(.ENETUNREACH) }
+        }
         if dst.isLimitedBroadcast || dst.isMulticast, let o = oif {
             let src = source ?? selectSourceAddress(dev: o, dst: dst, scope: .link) ?? .any
             return OutputRoute(device: o, nextHop: dst, source: src, type: dst.isMulticast ? .multicast : .broadcast, route: nil)
@@ -31,6 +36,12 @@ extension NetNamespace {
             return OutputRoute(device: loopback, nextHop: src, source: src, type: .local, route: nil)
         }
         guard let res = fib.lookup(dst, oif: oif) else {
+            if let o = oif {
+                // "Apparently, routing tables are wrong. Assume, that the destination is on
+                // link": a socket bound to a device reaches any address there.
+                let src = source ?? selectSourceAddress(dev: o, dst: .any, scope: .link) ?? .any
+                return OutputRoute(device: o, nextHop: dst, source: src, type: .unicast, route: nil)
+            }
             kernel.trace(self, oif, .route, "no route to \(dst) (\(DropReason.ipOutNoRoutes.rawValue))")
             throw KernelError(.ENETUNREACH)
         }

@@ -31,19 +31,27 @@ public enum RouteScope: UInt8, Sendable, Comparable {
     public static func < (a: RouteScope, b: RouteScope) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// Kernel: RTPROT_*.
-public enum RouteProtocol: UInt8, Sendable {
-    case unspec = 0, redirect = 1, kernel = 2, boot = 3, staticRoute = 4, dhcp = 16
-    public var name: String {
-        switch self {
-        case .unspec: return "unspec"
-        case .redirect: return "redirect"
-        case .kernel: return "kernel"
-        case .boot: return "boot"
-        case .staticRoute: return "static"
-        case .dhcp: return "dhcp"
-        }
-    }
+/// Kernel: RTPROT_*: any number 0-255; the named ones are iproute2's rt_protos.
+public struct RouteProtocol: RawRepresentable, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let unspec = RouteProtocol(rawValue: 0)
+    public static let redirect = RouteProtocol(rawValue: 1)
+    public static let kernel = RouteProtocol(rawValue: 2)
+    public static let boot = RouteProtocol(rawValue: 3)
+    public static let staticRoute = RouteProtocol(rawValue: 4)
+    public static let dhcp = RouteProtocol(rawValue: 16)
+
+    /// iproute2's /etc/iproute2/rt_protos, in number order.
+    public static let names: [(UInt8, String)] = [
+        (0, "unspec"), (1, "redirect"), (2, "kernel"), (3, "boot"), (4, "static"), (8, "gated"),
+        (9, "ra"), (10, "mrt"), (11, "zebra"), (12, "bird"), (13, "dnrouted"), (14, "xorp"),
+        (15, "ntk"), (16, "dhcp"), (18, "keepalived"), (42, "babel"), (99, "openr"), (186, "bgp"),
+        (187, "isis"), (188, "ospf"), (189, "rip"), (192, "eigrp"),
+    ]
+
+    /// The word iproute2 prints: the table's name, else the number.
+    public var name: String { Self.names.first { $0.0 == rawValue }?.1 ?? String(rawValue) }
 }
 
 public enum RouteTable {
@@ -106,36 +114,59 @@ public final class FIB {
             && a.device === b.device && a.gateway == b.gateway
     }
 
-    /// Adds a route; EEXIST when the same destination, metric (and TOS) exists, as
-    /// fib_table_insert() answers NLM_F_EXCL. `replace` swaps it instead.
-    public func add(_ r: Route, replace: Bool = false, append: Bool = false) throws {
+    /// Whether table `id` exists: local and main always; another once a route was added to it
+    /// (Kernel: fib_get_table(); fib_new_table() makes one, and it stays until the namespace goes).
+    public func hasTable(_ id: UInt32) -> Bool { tables.contains { $0.id == id } }
+
+    /// Kernel: fib_table_insert(). Against a route of the same destination and metric (and TOS):
+    /// `add` (NLM_F_EXCL) fails with EEXIST, `replace` swaps the first one, `change` too but
+    /// fails with ENOENT when there is none (no NLM_F_CREATE), `append` goes after and
+    /// `prepend` before them unless the same route exists already (EEXIST).
+    public func add(_ r: Route, mode: RouteAddMode = .add) throws {
         var err: KernelError?
         withTable(r.table) { routes in
             if let i = routes.firstIndex(where: { $0.destination == r.destination && $0.metric == r.metric }) {
-                if replace { routes[i] = r; return }
-                if !append || FIB.sameKey(routes[i], r) { err = KernelError(.EEXIST); return }
+                switch mode {
+                case .replace, .change: routes[i] = r
+                case .add: err = KernelError(.EEXIST)
+                case .append, .prepend:
+                    let same = routes.indices.filter { routes[$0].destination == r.destination && routes[$0].metric == r.metric }
+                    if same.contains(where: { FIB.sameKey(routes[$0], r) }) { err = KernelError(.EEXIST); return }
+                    if mode == .prepend { routes.insert(r, at: i) } else { routes.insert(r, at: same.last! + 1) }
+                }
+                return
             }
+            if mode == .change { err = KernelError(.ENOENT); return }
             routes.append(r)
         }
         if let err { throw err }
         namespace.kernel.trace(namespace, r.device, .route, "add \(r.destination) table \(r.table)")
     }
 
+    /// Adds a route; EEXIST when the same destination, metric (and TOS) exists, as
+    /// fib_table_insert() answers NLM_F_EXCL. `replace` swaps it instead.
+    public func add(_ r: Route, replace: Bool = false, append: Bool = false) throws {
+        try add(r, mode: replace ? .replace : (append ? .append : .add))
+    }
+
     /// Deletes the first route matching the given fields (nil fields match anything).
     public func delete(destination: IPv4Prefix, table: UInt32 = RouteTable.main, device: NetDevice? = nil,
                        gateway: IPv4Address? = nil, metric: UInt32? = nil, type: RouteType? = nil) throws {
-        var found = false
-        withTable(table) { routes in
-            if let i = routes.firstIndex(where: { r in
-                r.destination == destination.masked && (device == nil || r.device === device)
-                    && (gateway == nil || r.gateway == gateway) && (metric == nil || r.metric == metric)
-                    && (type == nil || r.type == type)
-            }) {
-                routes.remove(at: i)
-                found = true
-            }
+        guard let t = tables.firstIndex(where: { $0.id == table }) else { throw KernelError(.ESRCH) }
+        guard let i = tables[t].routes.firstIndex(where: { r in
+            r.destination == destination.masked && (device == nil || r.device === device)
+                && (gateway == nil || r.gateway == gateway) && (metric == nil || r.metric == metric)
+                && (type == nil || r.type == type)
+        }) else { throw KernelError(.ESRCH) }
+        tables[t].routes.remove(at: i)
+    }
+
+    /// Deletes every route of table `id` that `match` accepts (what `ip route flush` asks
+    /// for, one RTM_DELROUTE per dumped route).
+    public func flush(table id: UInt32?, where match: (Route) -> Bool) {
+        for t in tables.indices where id == nil || tables[t].id == id {
+            tables[t].routes.removeAll(where: match)
         }
-        if !found { throw KernelError(.ESRCH) }
     }
 
     func removeAll(where pred: (Route) -> Bool) {
@@ -259,7 +290,7 @@ public final class FIB {
 
 // MARK: - Route requests (RTM_NEWROUTE / SIOCADDRT)
 
-public enum RouteAddMode: Sendable { case add, replace, append }
+public enum RouteAddMode: Sendable { case add, replace, append, change, prepend }
 
 extension NetNamespace {
     /// Kernel: inet_rtm_newroute() / ip_rt_ioctl() -> fib_create_info() -> fib_table_insert().
@@ -288,6 +319,6 @@ extension NetNamespace {
             if let d = r.device, !d.adminUp { throw KernelError(.ENETDOWN, "Nexthop device is not up") }
         }
         if let s = r.preferredSource, !isLocalAddress(s) { throw KernelError(.EINVAL, "Invalid prefsrc address") }
-        try fib.add(r, replace: mode == .replace, append: mode == .append)
+        try fib.add(r, mode: mode)
     }
 }
