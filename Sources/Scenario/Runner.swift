@@ -138,24 +138,17 @@ public final class Runner {
         } catch {
             throw fail(step, "\(error)")
         }
-        guard let argv = parsed.pipeline.last else { return }
+        guard !parsed.pipeline.isEmpty else { return }
         let background = parsed.background || step.background
         let ctx = ToolContext(kernel: kernel, machine: machine, namespace: machine.root, out: transcript, epoch: scenario.start, userland: userland)
         if let lines = step.input { ctx.input = .typed(lines) }
-        // A pipeline: each earlier command runs to completion and feeds the next one's input
-        // (enough for `echo hello | nc -N HOST PORT`).
-        for earlier in parsed.pipeline.dropLast() {
-            let sink = BufferSink()
-            let pctx = ToolContext(kernel: kernel, machine: machine, namespace: machine.root, out: sink, epoch: scenario.start, userland: userland)
-            pctx.input = ctx.input
-            guard case .finished = Shell.run(earlier, pctx) else {
-                throw fail(step, "`\(earlier.joined(separator: " "))` cannot start a pipeline",
-                           hint: "only commands that finish at once (echo, printf) can feed a pipe")
-            }
-            transcript.stderr(sink.errorText)
-            ctx.input = .pipe(Array(sink.stdoutText.utf8))
+        let outcome: ShellOutcome
+        do {
+            outcome = try ShellLine.run(parsed, ctx)
+        } catch let e as PipelineError {
+            throw fail(step, "`\(e.command)` cannot start a pipeline",
+                       hint: "only commands that finish at once (echo, printf) can feed a pipe")
         }
-        let outcome = Shell.run(argv, ctx)
         switch outcome {
         case .finished(let status):
             try check(step, status: status, ctx: ctx)

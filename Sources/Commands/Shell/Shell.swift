@@ -36,6 +36,7 @@ public enum Shell {
         case "etcdctl": return Etcdctl.run(rest, ctx)
         case "flanneld": return Flanneld.start(rest, ctx)
         case "cat": return Cat.run(rest, ctx)
+        case "sh", "bash", "dash": return runDashC(base, rest, ctx)
         case "sleep":
             guard rest.count == 1, let t = SimTime.parseSeconds(rest[0]) else {
                 ctx.eprintln("sleep: invalid time interval '\(rest.first ?? "")'")
@@ -64,6 +65,32 @@ public enum Shell {
             }
             ctx.eprintln("bash: \(prog): command not found")
             return .finished(127)
+        }
+    }
+
+    /// `sh -c 'LINE'` / `bash -c 'LINE'`: a shell in the current namespace runs one line
+    /// (redirections opened there: `ip netns exec X sh -c "echo 1 > /proc/sys/..."`).
+    static func runDashC(_ shell: String, _ args: [String], _ ctx: ToolContext) -> ShellOutcome {
+        let dialect: ShellDialect = shell == "bash" ? .bashC : .dash
+        guard args.count >= 2, args[0] == "-c" else {
+            // An interactive shell or a script file: there is nothing to read.
+            ctx.eprintln(shell == "bash" ? "bash: only `bash -c 'COMMAND LINE'` is modelled" : "sh: only `sh -c 'COMMAND LINE'` is modelled")
+            return .finished(2)
+        }
+        let parsed: CommandLineText
+        do {
+            parsed = try ShellWords.parse(args[1])
+        } catch let e as ShellSyntaxError {
+            ctx.eprintln(dialect.syntaxError(e))
+            return .finished(2)
+        } catch {
+            return .finished(2)
+        }
+        do {
+            return try ShellLine.run(parsed, ctx, dialect: dialect)
+        } catch {
+            ctx.eprintln("\(shell): a pipeline can only start with a command that finishes at once (echo, printf)")
+            return .finished(2)
         }
     }
 
@@ -100,6 +127,6 @@ public enum Shell {
 
     /// Programs this shell knows, for error hints.
     public static let programs = ["ip", "brctl", "bridge", "ping", "traceroute", "tcpdump", "sysctl", "route", "iptables", "iptables-save",
-                                   "iptables-restore", "xtables-monitor", "dmesg", "conntrack", "nc", "telnet", "etcdctl", "flanneld", "cat", "sleep", "echo", "printf",
+                                   "iptables-restore", "xtables-monitor", "dmesg", "conntrack", "nc", "telnet", "etcdctl", "flanneld", "cat", "sh", "bash", "sleep", "echo", "printf",
                                    "true", "false"]
 }

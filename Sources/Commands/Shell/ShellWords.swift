@@ -1,6 +1,8 @@
 // ShellWords: the part of a POSIX shell a scenario step needs: words with quotes and
-// backslashes, a trailing `&`, and `|` between commands.
-// Guarantees: malformed quoting is an error, never a guess.
+// backslashes, a trailing `&`, `|` between commands, and the redirections `<`, `>`, `>>`,
+// `2>`, `2>>`, `2>&1` and `&>` (what tutorials type: `iptables-save > rules.v4`,
+// `echo 1 > /proc/sys/net/ipv4/ip_forward`).
+// Guarantees: malformed quoting is an error, never a guess; messages are bash's.
 
 public struct ShellSyntaxError: Error, CustomStringConvertible {
     public let message: String
@@ -11,6 +13,24 @@ public struct ShellSyntaxError: Error, CustomStringConvertible {
 public struct CommandLineText: Equatable {
     public var pipeline: [[String]]
     public var background: Bool
+    /// Each command's redirections, in the order typed (bash applies them left to right).
+    public var redirections: [[Redirection]] = []
+}
+
+/// A redirection of one command's standard input, output or error.
+public struct Redirection: Equatable {
+    public enum Kind: Equatable {
+        /// `< FILE`
+        case input
+        /// `> FILE`, `>> FILE` (`append`), `2> FILE`; `&> FILE` sends both outputs.
+        case output(fd: Int, append: Bool)
+        /// `&> FILE`
+        case both(append: Bool)
+        /// `2>&1`
+        case errorToOutput
+    }
+    public var kind: Kind
+    public var path: String
 }
 
 public enum ShellWords {
@@ -23,10 +43,26 @@ public enum ShellWords {
         var quote: Unicode.Scalar? = nil
         var i = 0
         var background = false
-        func endWord() {
-            if inWord { words.append(String(cur)) }
+        var redirections: [[Redirection]] = []
+        var pending: [Redirection] = []
+        /// A redirection whose file name is the next word.
+        var awaiting: Redirection.Kind?
+        var curQuoted = false
+        func endWord() throws {
+            if inWord {
+                if let k = awaiting {
+                    pending.append(Redirection(kind: k, path: String(cur)))
+                    awaiting = nil
+                } else {
+                    words.append(String(cur))
+                }
+            }
             cur = String.UnicodeScalarView()
             inWord = false
+            curQuoted = false
+        }
+        func unexpected(_ token: String) -> ShellSyntaxError {
+            ShellSyntaxError(message: "syntax error near unexpected token `\(token)'")
         }
         while i < it.count {
             let c = it[i]
@@ -44,10 +80,11 @@ public enum ShellWords {
             }
             switch c {
             case " ", "\t":
-                endWord()
+                try endWord()
             case "'", "\"":
                 quote = c
                 inWord = true
+                curQuoted = true
             case "\\":
                 guard i + 1 < it.count else { throw ShellSyntaxError(message: "trailing backslash") }
                 i += 1
@@ -58,12 +95,23 @@ public enum ShellWords {
                 i = it.count
                 continue
             case "|":
-                endWord()
-                guard !words.isEmpty else { throw ShellSyntaxError(message: "syntax error near unexpected token `|'") }
+                if awaiting != nil && !inWord { throw unexpected("|") }
+                try endWord()
+                guard !words.isEmpty else { throw unexpected("|") }
                 pipeline.append(words)
+                redirections.append(pending)
                 words = []
+                pending = []
+            case "&" where i + 1 < it.count && it[i + 1] == ">" && !inWord:
+                // `&> FILE` / `&>> FILE`: both outputs.
+                if awaiting != nil { throw unexpected("&>") }
+                let append = i + 2 < it.count && it[i + 2] == ">"
+                awaiting = .both(append: append)
+                i += append ? 3 : 2
+                continue
             case "&":
-                endWord()
+                if awaiting != nil && !inWord { throw unexpected("&") }
+                try endWord()
                 // Only a final & is supported (no && lists).
                 let rest = it[(i + 1)...].filter { $0 != " " && $0 != "\t" }
                 guard rest.isEmpty || rest.first == "#" else {
@@ -75,7 +123,30 @@ public enum ShellWords {
             case ";":
                 throw ShellSyntaxError(message: "one command per step: split `;' into separate steps")
             case ">", "<":
-                throw ShellSyntaxError(message: "redirections are not supported")
+                // A lone digit just before `>` names the descriptor (`2>`), unless quoted.
+                var fd = c == "<" ? 0 : 1
+                if inWord && !curQuoted && cur.count == 1, let d = cur.first, d == "1" || d == "2" {
+                    fd = d == "1" ? 1 : 2
+                    cur = String.UnicodeScalarView()
+                    inWord = false
+                }
+                try endWord()
+                if awaiting != nil { throw unexpected(String(c)) }
+                var n = i + 1
+                if c == ">" && n < it.count && it[n] == "&" {
+                    // `2>&1` (and `>&2`, which is not modelled).
+                    guard n + 1 < it.count, it[n + 1] == "1", fd == 2 else {
+                        throw ShellSyntaxError(message: "only the duplication 2>&1 is supported")
+                    }
+                    pending.append(Redirection(kind: .errorToOutput, path: ""))
+                    i = n + 2
+                    continue
+                }
+                let append = c == ">" && n < it.count && it[n] == ">"
+                if append { n += 1 }
+                awaiting = c == "<" ? .input : .output(fd: fd, append: append)
+                i = n
+                continue
             default:
                 cur.append(c)
                 inWord = true
@@ -83,12 +154,15 @@ public enum ShellWords {
             i += 1
         }
         if let q = quote { throw ShellSyntaxError(message: "unexpected EOF while looking for matching `\(q)'") }
-        endWord()
+        if awaiting != nil && !inWord { throw unexpected("newline") }
+        try endWord()
         if words.isEmpty {
             if !pipeline.isEmpty { throw ShellSyntaxError(message: "syntax error: `|' at the end of the line") }
+            if !pending.isEmpty { throw ShellSyntaxError(message: "a redirection needs a command") }
         } else {
             pipeline.append(words)
+            redirections.append(pending)
         }
-        return CommandLineText(pipeline: pipeline, background: background)
+        return CommandLineText(pipeline: pipeline, background: background, redirections: redirections)
     }
 }

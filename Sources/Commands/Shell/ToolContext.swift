@@ -60,6 +60,13 @@ public final class ToolContext {
         return c
     }
 
+    /// The same context writing to `sink`.
+    func with(out sink: OutputSink) -> ToolContext {
+        let c = ToolContext(kernel: kernel, machine: machine, namespace: namespace, out: sink, epoch: epoch, userland: userland)
+        c.input = input
+        return c
+    }
+
     func println(_ s: String) { out.stdout(s + "\n") }
     func eprintln(_ s: String) { out.stderr(s + "\n") }
 }

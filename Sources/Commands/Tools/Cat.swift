@@ -1,7 +1,7 @@
 // Cat: GNU cat for the files the machine's programs wrote (flanneld's subnet.env,
-// `iptables-save -f` files). Messages as coreutils prints them.
-// Without a file it copies a pipe's input.
-// Leaves out: every file nobody wrote in the scenario (/etc, /proc), options.
+// `iptables-save -f` files, redirected output) and /proc/sys/net (the keys of the namespace
+// cat runs in). Messages as coreutils prints them. Without a file it copies its input.
+// Leaves out: every other file nobody wrote in the scenario (/etc, the rest of /proc), options.
 
 import NetKernel
 
@@ -13,7 +13,7 @@ enum Cat {
             return .finished(0)
         }
         for path in args {
-            if let text = ctx.userland.file(path, on: ctx.machine) ?? ctx.machine.root.netfilter.files[path] {
+            if let text = ctx.userland.read(path, machine: ctx.machine, namespace: ctx.namespace) {
                 ctx.out.stdout(text)
             } else {
                 ctx.eprintln("cat: \(path): No such file or directory")
