@@ -62,4 +62,82 @@ final class IptablesCountersTests: XCTestCase {
             -A INPUT -s 10.0.0.9/32 -c 0 0 -j ACCEPT
             """)
     }
+
+    /// -Z with -v names each chain it zeroes: the chains that exist, by name after the
+    /// built-in ones; -Z CHAIN N fails for a chain that does not exist with the message of
+    /// a delete, and ignores a rule number past the end.
+    func testZeroVerboseAndZeroRuleNumber() {
+        let lab = Lab()
+        lab.run("ip netns add nf_t")
+        // observed on Linux 6.18: "iptables: Bad rule (does a matching rule exist in that chain?)." (status 1)
+        lab.check("nf_t> iptables -Z FORWARD 1 -v", status: 1,
+                  stderr: "iptables: Bad rule (does a matching rule exist in that chain?).")
+        lab.check("nf_t> iptables -Z FORWARD -v", status: 1, stderr: "iptables: No chain/target/match by that name.")
+        lab.run("""
+            nf_t> iptables -A INPUT -j ACCEPT
+            nf_t> iptables -N zz
+            nf_t> iptables -N aa
+            """)
+        // observed on Linux 6.18: FORWARD and OUTPUT do not exist yet, so only these three.
+        lab.check("nf_t> iptables -Z -v", """
+            Zeroing chain `INPUT'
+            Zeroing chain `aa'
+            Zeroing chain `zz'
+            """)
+        lab.check("nf_t> iptables -Z zz -v", "Zeroing chain `zz'")
+        // observed on Linux 6.18: silent, status 0 (the chain exists, rule 1 does not).
+        lab.check("nf_t> iptables -Z zz 1")
+        lab.check("nf_t> iptables -Z INPUT 7 -v")
+    }
+
+    /// -L/-S with -Z zero every chain the listing showed: the built-in chains are created by
+    /// it; in a table that does not exist the batch fails after the listing.
+    func testListAndZeroCreatesBuiltinChains() {
+        let lab = Lab()
+        lab.run("ip netns add nf_t")
+        // observed on Linux 6.18: the listing, "Zeroing chain `OUTPUT'", then the failure (status 4).
+        lab.check("nf_t> iptables -L OUTPUT -Z -v", """
+            Chain OUTPUT (policy ACCEPT 0 packets, 0 bytes)
+             pkts bytes target     prot opt in     out     source               destination        \u{20}
+            Zeroing chain `OUTPUT'
+            """, status: 4, stderr: "iptables v1.8.9 (nf_tables):  CHAIN_ZERO failed (No such file or directory): chain OUTPUT")
+        lab.check("nf_t> iptables -t nat -S -Z -v", """
+            -P PREROUTING ACCEPT -c 0 0
+            -P INPUT ACCEPT -c 0 0
+            -P OUTPUT ACCEPT -c 0 0
+            -P POSTROUTING ACCEPT -c 0 0
+            Zeroing chain `PREROUTING'
+            Zeroing chain `INPUT'
+            Zeroing chain `OUTPUT'
+            Zeroing chain `POSTROUTING'
+            """, status: 4, stderr: "iptables v1.8.9 (nf_tables):  CHAIN_ZERO failed (No such file or directory): chain PREROUTING")
+        lab.run("nf_t> iptables -A INPUT -j ACCEPT")
+        lab.check("nf_t> iptables -L FORWARD -Z", """
+            Chain FORWARD (policy ACCEPT)
+            target     prot opt source               destination        \u{20}
+            """)
+        // observed on Linux 6.18: FORWARD exists from then on.
+        lab.check("nf_t> iptables -Z -v", """
+            Zeroing chain `INPUT'
+            Zeroing chain `FORWARD'
+            """)
+        lab.run("nf_t> iptables -N user")
+        lab.check("nf_t> iptables -S -Z -v", """
+            -P INPUT ACCEPT -c 0 0
+            -P FORWARD ACCEPT -c 0 0
+            -P OUTPUT ACCEPT -c 0 0
+            -N user
+            -A INPUT -c 0 0 -j ACCEPT
+            Zeroing chain `INPUT'
+            Zeroing chain `FORWARD'
+            Zeroing chain `OUTPUT'
+            Zeroing chain `user'
+            """)
+        lab.check("nf_t> iptables -Z -v", """
+            Zeroing chain `INPUT'
+            Zeroing chain `FORWARD'
+            Zeroing chain `OUTPUT'
+            Zeroing chain `user'
+            """)
+    }
 }

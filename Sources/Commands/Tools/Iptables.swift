@@ -739,6 +739,12 @@ enum Iptables {
                 try tx.apply(.flush, table: kind, chain: chain)
             }
         case .zero:
+            if p.options.contains(.verbose) {
+                // nft_chain_zero_counters(): the chains in the kernel, the cache sorted by name.
+                for c in view.chains where c.exists && (chain == nil || c.name == chain) {
+                    ctx.println("Zeroing chain `\(c.name)'")
+                }
+            }
             try kernel { tx in
                 tx.sortedChains = p.options.contains(.verbose)
                 try tx.apply(.zero, table: kind, chain: chain)
@@ -770,7 +776,13 @@ enum Iptables {
         default:
             if !cmd.isDisjoint(with: [.list, .listRules]) {
                 try IptablesFormat.list(p, kind, ctx)
-                if cmd.contains(.zero) { try kernel { try $0.apply(.zero, table: kind, chain: chain) } }
+                if cmd.contains(.zero) {
+                    // The listing filled the cache with every built-in chain: all are zeroed.
+                    if p.options.contains(.verbose) {
+                        for c in view.chains where chain == nil || c.name == chain { ctx.println("Zeroing chain `\(c.name)'") }
+                    }
+                    try kernel { try $0.apply(.zeroListed, table: kind, chain: chain) }
+                }
                 if cmd.contains(.zeroNum) { try kernel { try $0.apply(.zeroRule(p.rulenum - 1), table: kind, chain: chain) } }
             }
         }

@@ -276,6 +276,9 @@ public enum XTOperation: Sendable {
     /// Creates every built-in chain of the table that does not exist (iptables -F -v).
     case initBuiltins
     case zero
+    /// -Z after -L or -S: the listing put every built-in chain into iptables' cache, so
+    /// each is zeroed, and so created, whether it existed or not.
+    case zeroListed
     case zeroRule(Int)
     case newChain
     case deleteChain
@@ -290,7 +293,7 @@ public enum XTOperation: Sendable {
         case .delete, .deleteAt: return "RULE_DELETE"
         case .flush: return "RULE_FLUSH"
         case .initBuiltins: return "CHAIN_ADD"
-        case .zero, .zeroRule: return "CHAIN_ZERO"
+        case .zero, .zeroListed, .zeroRule: return "CHAIN_ZERO"
         case .newChain: return "CHAIN_USER_ADD"
         case .deleteChain: return "CHAIN_DEL"
         case .rename: return "CHAIN_RENAME"
@@ -418,9 +421,28 @@ public struct XTTransaction {
                     for i in t.chainsInCacheOrder(sorted: sorted) { XTTransaction.zeroChain(&t, i, k, &notes) }
                 }
             }
+        case .zeroListed:
+            // A chain update in a table that does not exist: the kernel's ENOENT names the
+            // first chain of the batch.
+            guard tables[k.rawValue] != nil else {
+                let first = chain ?? XTTable(kind: k).chains[0].name
+                throw XTError.batch(op: "CHAIN_ZERO", error: "No such file or directory", object: "chain \(first)")
+            }
+            try withTable(k, create: false) { t in
+                if let c = chain, t.chainIndex(c) == nil { throw XTError.noChain }
+                for i in t.chains.indices where chain == nil || t.chains[i].name == chain {
+                    // One NEWCHAIN (the zeroing one below) creates it.
+                    if t.chains[i].isBuiltin && !t.chains[i].exists { t.createBuiltin(i) }
+                }
+                for i in t.chainsInCacheOrder(sorted: true) where chain == nil || t.chains[i].name == chain {
+                    XTTransaction.zeroChain(&t, i, k, &notes)
+                }
+            }
         case .zeroRule(let at):
             try withTable(k, create: false) { t in
-                guard let i = t.chainIndex(chain!), t.chains[i].exists else { throw XTError.noChain }
+                // iptables 1.8.9 (nft_rule_zero_counters()): a chain it cannot find fails
+                // with ENOENT, worded as for a delete; a rule number past the end is ignored.
+                guard let i = t.chainIndex(chain!), t.chains[i].exists else { throw XTError.badRule }
                 if at < t.chains[i].rules.count {
                     let old = t.chains[i].rules[at]
                     t.chains[i].rules[at].counters = XTCounters()
