@@ -140,4 +140,44 @@ final class IptablesCountersTests: XCTestCase {
             Zeroing chain `user'
             """)
     }
+
+    /// Rules saved with `>` or -f and restored with `<`, a file name or a pipe, as on Linux 6.18
+    /// (the same files: what one writes the other reads).
+    func testSaveAndRestoreThroughFilesAndPipes() throws {
+        let lab = Lab()
+        lab.run("""
+            ip netns add nf_t
+            nf_t> iptables -N web
+            nf_t> iptables -A INPUT -p tcp --dport 80 -m comment --comment "web server" -j web
+            """)
+        let ns = lab.machine.namespace(named: "nf_t")!
+        func shell(_ line: String) throws -> Int32 {
+            let ctx = lab.ctx.with(namespace: ns)
+            guard case .finished(let s) = try ShellLine.run(try ShellWords.parse(line), ctx) else { return -1 }
+            return s
+        }
+        XCTAssertEqual(try shell("iptables-save > /tmp/r1"), 0)
+        lab.run("nf_t> iptables-save -f /tmp/r2")
+        XCTAssertEqual(lab.ctx.userland.file("/tmp/r1", on: lab.machine), lab.ctx.userland.file("/tmp/r2", on: lab.machine))
+        lab.run("""
+            nf_t> iptables -F
+            nf_t> iptables -X
+            """)
+        XCTAssertEqual(try shell("iptables-restore < /tmp/r1"), 0)
+        lab.check("nf_t> iptables -S", """
+            -P INPUT ACCEPT
+            -P FORWARD ACCEPT
+            -P OUTPUT ACCEPT
+            -N web
+            -A INPUT -p tcp -m tcp --dport 80 -m comment --comment "web server" -j web
+            """)
+        // observed on Linux 6.18: --noflush appends a second copy of each rule.
+        XCTAssertEqual(try shell("iptables-save | iptables-restore --noflush"), 0)
+        lab.run("nf_t> iptables -F INPUT")
+        lab.run("nf_t> iptables-restore -n /tmp/r2")
+        lab.check("nf_t> iptables -S INPUT", """
+            -P INPUT ACCEPT
+            -A INPUT -p tcp -m tcp --dport 80 -m comment --comment "web server" -j web
+            """)
+    }
 }

@@ -416,7 +416,7 @@ extension XtablesMonitorTests {
         start(lab, "nf_b> ping -c 1 10.9.0.1")
         pass(lab, "1")
         lab.run("nf_h> iptables-save -f /tmp/saved.txt")
-        XCTAssertEqual(lab.machine.root.netfilter.files["/tmp/saved.txt"]?.split(separator: "\n").filter { !$0.hasPrefix("#") }.joined(separator: "\n"), """
+        XCTAssertEqual(lab.ctx.userland.file("/tmp/saved.txt", on: lab.machine)?.split(separator: "\n").filter { !$0.hasPrefix("#") }.joined(separator: "\n"), """
             *raw
             :PREROUTING ACCEPT [0:0]
             :OUTPUT ACCEPT [0:0]
@@ -550,7 +550,7 @@ extension XtablesMonitorTests {
             nf_h> iptables -A OUTPUT -j ACCEPT
             nf_h> iptables -t nat -A OUTPUT -j ACCEPT
             """)
-        lab.machine.root.netfilter.files["/tmp/r.txt"] = """
+        lab.ctx.userland.writeFile("/tmp/r.txt", """
             *filter
             :INPUT ACCEPT [0:0]
             :FORWARD DROP [0:0]
@@ -563,7 +563,7 @@ extension XtablesMonitorTests {
             -A INPUT -j ALPHA
             COMMIT
 
-            """
+            """, on: lab.machine)
         let mon = start(lab, "nf_h> xtables-monitor -e")
         lab.check("nf_h> iptables -D INPUT -s 9.9.9.9 -j DROP", status: 1, stderr: "iptables: Bad rule (does a matching rule exist in that chain?).")
         lab.run("nf_h> iptables-restore /tmp/r.txt")
