@@ -565,16 +565,17 @@ enum IPAddress {
 
 enum IPNeigh {
     static func run(_ args: [String], _ ctx: ToolContext, _ opts: IPOptions) throws -> ShellOutcome {
-        guard let cmd = args.first else { return try show([], ctx) }
+        guard let cmd = args.first else { return try show([], ctx, opts) }
         let rest = Array(args.dropFirst())
         if IPCommand.matches(cmd, "show") || IPCommand.matches(cmd, "list") || IPCommand.matches(cmd, "lst") {
-            return try show(rest, ctx)
+            return try show(rest, ctx, opts)
         }
         if IPCommand.matches(cmd, "add") { return try modify(rest, ctx, mode: .add) }
         if IPCommand.matches(cmd, "replace") { return try modify(rest, ctx, mode: .replace) }
         if IPCommand.matches(cmd, "change") { return try modify(rest, ctx, mode: .change) }
         if IPCommand.matches(cmd, "delete") { return try modify(rest, ctx, mode: .delete) }
-        if IPCommand.matches(cmd, "flush") { return try flush(rest, ctx) }
+        if IPCommand.matches(cmd, "flush") { return try flush(rest, ctx, stats: opts.stats) }
+        if cmd == "get" { return try get(rest, ctx) }
         throw ToolFailure(message: "Command \"\(cmd)\" is unknown, try \"ip neigh help\".", status: 255)
     }
 
@@ -594,28 +595,56 @@ enum IPNeigh {
         }
     }
 
-    static func show(_ args: [String], _ ctx: ToolContext) throws -> ShellOutcome {
+    /// The selectors `ip neigh show` and `ip neigh flush` share (iproute2's do_show_or_flush()).
+    struct Filter {
         var dev: NetDevice?
         var nud: NUDState?
         var to: IPv4Prefix?
+
+        /// The entries a listing shows: without `nud`, all but NOARP and NONE ones; a flush
+        /// leaves PERMANENT and NOARP ones too.
+        func accepts(_ n: Neighbour, flush: Bool) -> Bool {
+            if let d = dev, n.device !== d { return false }
+            if let t = to, !t.contains(n.address) { return false }
+            if let s = nud {
+                return s.rawValue == 0xff || (s == .none ? n.state == .none : !n.state.isDisjoint(with: s))
+            }
+            if flush { return n.state != .none && n.state.isDisjoint(with: [.permanent, .noARP]) }
+            return n.state != .noARP && n.state != .none
+        }
+    }
+
+    static func parseFilter(_ args: [String], _ ctx: ToolContext) throws -> Filter {
+        var f = Filter()
         var it = args.makeIterator()
         while let a = it.next() {
             switch a {
-            case "dev": dev = try IPCommand.device(try IPCommand.next(&it), ctx)
-            case "nud": nud = try parseState(try IPCommand.next(&it))
-            case "to": to = try IPAddress.parsePrefix(try IPCommand.next(&it))
-            default: to = try IPAddress.parsePrefix(a)
+            case "dev": f.dev = try IPCommand.device(try IPCommand.next(&it), ctx)
+            case "nud":
+                let s = try parseState(try IPCommand.next(&it))
+                f.nud = f.nud.map { $0.union(s) } ?? s
+            case "all": continue
+            case "to": f.to = try parsePrefix(try IPCommand.next(&it))
+            default: f.to = try parsePrefix(a)
             }
         }
-        for n in ctx.namespace.neighbours.entries {
-            if let d = dev, n.device !== d { continue }
-            if let t = to, !t.contains(n.address) { continue }
-            if let s = nud {
-                if s.rawValue != 0xff && !(s == .none ? n.state == .none : !n.state.isDisjoint(with: s)) { continue }
-            } else if n.state == .noARP || n.state == .none {
-                continue
-            }
-            ctx.println(IPFormat.neighbourLine(n, showDevice: dev == nil))
+        return f
+    }
+
+    /// get_prefix() as ipneigh.c words its failure.
+    static func parsePrefix(_ s: String) throws -> IPv4Prefix {
+        guard let p = IPv4Prefix(s) ?? IPv4Address(s).map({ IPv4Prefix(address: $0, length: 32) }) else {
+            throw ToolFailure(message: "Error: any valid prefix is expected rather than \"\(s)\".", status: 1)
+        }
+        return p
+    }
+
+    static func show(_ args: [String], _ ctx: ToolContext, _ opts: IPOptions = IPOptions()) throws -> ShellOutcome {
+        let f = try parseFilter(args, ctx)
+        let stats = opts.stats ? (now: ctx.machine.jiffiesNow, hz: ctx.machine.kernel.config.hz) : nil
+        for n in ctx.namespace.neighbours.entries where f.accepts(n, flush: false) {
+            ctx.println(opts.brief ? IPFormat.neighbourBrief(n)
+                        : IPFormat.neighbourLine(n, showDevice: f.dev == nil, stats: stats))
         }
         return .finished(0)
     }
@@ -638,7 +667,7 @@ enum IPNeigh {
             }
         }
         guard let d = dev, let a = addr else {
-            throw ToolFailure(message: "Device and destination are required arguments.", status: 1)
+            throw ToolFailure(message: "Device and destination are required arguments.", status: 255)
         }
         switch mode {
         case .delete:
@@ -660,17 +689,42 @@ enum IPNeigh {
         return a
     }
 
-    static func flush(_ args: [String], _ ctx: ToolContext) throws -> ShellOutcome {
+    /// `ip neigh get ADDR dev DEV` (RTM_GETNEIGH, neigh_get()): one entry, in any state.
+    static func get(_ args: [String], _ ctx: ToolContext) throws -> ShellOutcome {
+        var addr: IPv4Address?
         var dev: NetDevice?
         var it = args.makeIterator()
         while let a = it.next() {
-            if a == "dev" { dev = try IPCommand.device(try IPCommand.next(&it), ctx) }
-            else if a == "all" { continue }
-            else { dev = try IPCommand.device(a, ctx) }
+            switch a {
+            case "dev": dev = try IPCommand.device(try IPCommand.next(&it), ctx)
+            case "to": addr = try parseAddr(try IPCommand.next(&it))
+            default: addr = try parseAddr(a)
+            }
         }
-        for n in ctx.namespace.neighbours.entries where n.state != .permanent && n.state != .noARP {
-            if let d = dev, n.device !== d { continue }
-            ctx.namespace.neighbours.adminDelete(n)
+        guard let d = dev, let a = addr else {
+            throw ToolFailure(message: "Device and address are required arguments.", status: 1)
+        }
+        guard let n = ctx.namespace.neighbours.lookup(a, d) else {
+            throw KernelError(.ENOENT, "Neighbour entry not found")
+        }
+        ctx.println(IPFormat.neighbourLine(n, showDevice: true))
+        return .finished(0)
+    }
+
+    /// `ip neigh flush SELECTORS`: with -s, iproute2 reports its rounds (one is enough here).
+    static func flush(_ args: [String], _ ctx: ToolContext, stats: Bool) throws -> ShellOutcome {
+        // observed on Linux 6.18 (iproute2 6.1): a bare `ip neigh flush` is refused.
+        guard !args.isEmpty else { throw ToolFailure(message: "Flush requires arguments.", status: 1) }
+        let f = try parseFilter(args, ctx)
+        let doomed = ctx.namespace.neighbours.entries.filter { f.accepts($0, flush: true) }
+        for n in doomed { ctx.namespace.neighbours.adminDelete(n) }
+        if stats {
+            if doomed.isEmpty {
+                ctx.println("Nothing to flush.")
+            } else {
+                ctx.println("\n*** Round 1, deleting \(doomed.count) entries ***")
+                ctx.println("*** Flush is complete after 1 round ***")
+            }
         }
         return .finished(0)
     }

@@ -85,6 +85,8 @@ public final class Neighbour {
     public internal(set) var used: Int64
     public internal(set) var probes = 0
     var timer: EventID?
+    /// A pending timer holds a reference on the entry (neigh_add_timer()).
+    public var hasTimer: Bool { timer != nil }
     var queue: [Packet] = []
     var queueBytes = 0
     let stamp: Int
