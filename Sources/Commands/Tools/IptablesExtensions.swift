@@ -56,14 +56,29 @@ class IptMatchParser {
     /// The generic checks xtables_option_parse() makes before an extension sees an option.
     func generic(_ o: IptOption, _ arg: String?, invert: Bool) throws {
         guard xtoptions else { return }
-        if seen.contains(o.id) { throw IptParamError(message: "\(name): option \"--\(o.name)\" can only be used once.\n") }
-        if invert && !o.invertible { throw IptParamError(message: "\(name): option \"--\(o.name)\" cannot be inverted.\n") }
+        // The messages name the option table's first entry with this id (--dports is
+        // reported as --destination-ports), as xtables_option_lookup() finds it.
+        if seen.contains(o.id) { throw IptParamError(message: "\(name): option \"--\(optionName(o.id))\" can only be used once.\n") }
+        if invert && !o.invertible { throw IptParamError(message: "\(name): option \"--\(optionName(o.id))\" cannot be inverted.\n") }
         seen.insert(o.id)
     }
 
+    /// The first entry of the option table with this id.
+    func optionName(_ id: Int) -> String { options.first { $0.id == id }?.name ?? "" }
+
+    /// Option ids each option id cannot be used with (struct xt_option_entry's excl).
+    var exclusions: [Int: [Int]] { [:] }
+
+    /// xtables_options_fcheck(), after all options are parsed: entry by entry of the table,
+    /// a mandatory option missing, then an excluded one used as well.
     func mandatoryCheck() throws {
-        for o in options where o.mandatory && !seen.contains(o.id) {
-            throw IptParamError(message: "\(name): option \"--\(o.name)\" must be specified\n")
+        for o in options {
+            if o.mandatory && !seen.contains(o.id) {
+                throw IptParamError(message: "\(name): option \"--\(optionName(o.id))\" must be specified\n")
+            }
+            for other in exclusions[o.id] ?? [] where seen.contains(o.id) && seen.contains(other) {
+                throw IptParamError(message: "\(name): option \"--\(optionName(o.id))\" cannot be used together with \"--\(optionName(other))\".\n")
+            }
         }
     }
 }
@@ -326,13 +341,7 @@ final class MultiportMatchParser: IptMatchParser {
          IptOption(name: "destination-ports", hasArg: 1, id: 1, invertible: true), IptOption(name: "dports", hasArg: 1, id: 1, invertible: true),
          IptOption(name: "ports", hasArg: 1, id: 2, invertible: true)]
     }
-    override func generic(_ o: IptOption, _ arg: String?, invert: Bool) throws {
-        if let other = seen.first, other != o.id {
-            let names = ["source-ports", "destination-ports", "ports"]
-            throw IptParamError(message: "multiport: \"--\(o.name)\" cannot be used together with \"--\(names[other])\".\n")
-        }
-        try super.generic(o, arg, invert: invert)
-    }
+    override var exclusions: [Int: [Int]] { [0: [1, 2], 1: [0, 2], 2: [0, 1]] }
     override func parse(_ o: IptOption, _ arg: String?, invert: Bool, _ c: IptParseContext, next: () -> String?) throws {
         if c.invertProto { throw IptParamError(message: "multiport only works with TCP, UDP, UDPLITE, SCTP and DCCP") }
         let proto: String
@@ -368,6 +377,7 @@ final class MultiportMatchParser: IptMatchParser {
     }
     override func finalCheck(_ c: IptParseContext) throws {
         if seen.isEmpty { throw IptParamError(message: "multiport expection an option") }
+        try mandatoryCheck()
     }
     override func build(_ c: IptParseContext) -> XTMatch { .multiport(m) }
 }
@@ -421,12 +431,7 @@ final class AddrTypeMatchParser: IptMatchParser {
         v.insert(t)
         return v
     }
-    override func generic(_ o: IptOption, _ arg: String?, invert: Bool) throws {
-        if (o.id == 2 && seen.contains(3)) || (o.id == 3 && seen.contains(2)) {
-            throw IptParamError(message: "addrtype: \"--\(o.name)\" cannot be used together with \"--\(o.id == 2 ? "limit-iface-out" : "limit-iface-in")\".\n")
-        }
-        try super.generic(o, arg, invert: invert)
-    }
+    override var exclusions: [Int: [Int]] { [2: [3], 3: [2]] }
     override func parse(_ o: IptOption, _ arg: String?, invert: Bool, _ c: IptParseContext, next: () -> String?) throws {
         switch o.id {
         case 0: m.source = try AddrTypeMatchParser.types(arg!); m.invertSource = invert
@@ -437,6 +442,7 @@ final class AddrTypeMatchParser: IptMatchParser {
     }
     override func finalCheck(_ c: IptParseContext) throws {
         if !seen.contains(0) && !seen.contains(1) { throw IptParamError(message: "addrtype: you must specify --src-type or --dst-type") }
+        try mandatoryCheck()
     }
     override func build(_ c: IptParseContext) -> XTMatch { .addrtype(m) }
 }

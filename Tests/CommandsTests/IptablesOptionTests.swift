@@ -1,0 +1,49 @@
+// IptablesOptionTests: the generic option checks of libxtables (xtables_option_parse() and
+// xtables_options_fcheck()) as iptables 1.8.9 (nf_tables) makes them, against texts recorded
+// on Linux 6.18 in a fresh namespace.
+
+import XCTest
+@testable import Commands
+
+final class IptablesOptionTests: XCTestCase {
+
+    private let tryHelp = "Try `iptables -h' or 'iptables --help' for more information."
+
+    /// Options that exclude each other are found after parsing, in the order of the option
+    /// table, and named by the table's first entry for their id (--sports is --source-ports).
+    func testExclusiveOptionsNamedAsTheTableNamesThem() {
+        let lab = Lab()
+        lab.run("ip netns add nf_t")
+        // observed on Linux 6.18: multiport: option "--source-ports" cannot be used together with "--destination-ports".
+        lab.check("nf_t> iptables -A INPUT -p tcp -m multiport --dports 80 --sports 90 -j ACCEPT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): multiport: option "--source-ports" cannot be used together with "--destination-ports".
+
+            \(tryHelp)
+            """)
+        lab.check("nf_t> iptables -A INPUT -p tcp -m multiport --sports 80 --ports 90 -j ACCEPT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): multiport: option "--source-ports" cannot be used together with "--ports".
+
+            \(tryHelp)
+            """)
+        // A bad value of the second option is found first, while it is parsed.
+        lab.check("nf_t> iptables -A INPUT -p tcp -m multiport --dports 80 --sports foo -j ACCEPT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): invalid port/service `foo' specified
+            \(tryHelp)
+            """)
+        lab.check("nf_t> iptables -A INPUT -p tcp -m multiport --dports 80 --dports 90 -j ACCEPT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): multiport: option "--destination-ports" can only be used once.
+
+            \(tryHelp)
+            """)
+        // addrtype's own check comes before the table's.
+        lab.check("nf_t> iptables -A INPUT -m addrtype --limit-iface-in --limit-iface-out -j ACCEPT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): addrtype: you must specify --src-type or --dst-type
+            \(tryHelp)
+            """)
+        lab.check("nf_t> iptables -A INPUT -m addrtype --dst-type LOCAL --limit-iface-out --limit-iface-in -j ACCEPT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): addrtype: option "--limit-iface-in" cannot be used together with "--limit-iface-out".
+
+            \(tryHelp)
+            """)
+    }
+}
