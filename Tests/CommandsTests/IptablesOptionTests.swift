@@ -46,4 +46,33 @@ final class IptablesOptionTests: XCTestCase {
             \(tryHelp)
             """)
     }
+
+    /// A bad state name is quoted with the rest of the list after it; libxt_state calls an
+    /// empty last name a missing list, libxt_conntrack a bad ctstate "".
+    func testBadStateNamesQuoteTheRestOfTheList() {
+        let lab = Lab()
+        lab.run("ip netns add nf_t")
+        // observed on Linux 6.18, each: the message, then the hint line (status 2).
+        let cases: [(String, String)] = [
+            ("-m state --state NEW,,ESTABLISHED", "Bad state \",ESTABLISHED\""),
+            ("-m state --state NEW,FOO,BAR", "Bad state \"FOO,BAR\""),
+            ("-m state --state NEW,UNTRACKED,SNAT", "Bad state \"SNAT\""),
+            ("-m state --state NEW,", "\"--state\" requires a list of states with no spaces, e.g. ESTABLISHED,RELATED"),
+            ("-m state --state ,", "Bad state \",\""),
+            ("-m conntrack --ctstate NEW,established,Foo", "Bad ctstate \"Foo\""),
+            ("-m conntrack --ctstate NEW,", "Bad ctstate \"\""),
+            ("-m conntrack --ctstate \"\"", "Bad ctstate \"\""),
+        ]
+        for (match, message) in cases {
+            lab.check("nf_t> iptables -A INPUT \(match) -j ACCEPT", status: 2, stderr: """
+                iptables v1.8.9 (nf_tables): \(message)
+                \(tryHelp)
+                """)
+        }
+        lab.run("nf_t> iptables -A INPUT -m state --state untracked,invalid,related -j ACCEPT")
+        lab.check("nf_t> iptables -S INPUT", """
+            -P INPUT ACCEPT
+            -A INPUT -m state --state INVALID,RELATED,UNTRACKED -j ACCEPT
+            """)
+    }
 }

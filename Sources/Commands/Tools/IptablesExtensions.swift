@@ -203,14 +203,21 @@ enum IptParse {
 
     static func ctStates(_ s: String, option: String, states allowed: Int, bad: String) throws -> CTStateSet {
         var v: CTStateSet = []
-        if s.isEmpty { throw IptParamError(message: "\"--\(option)\" requires a list of states with no spaces, e.g. ESTABLISHED,RELATED") }
-        for part in s.split(separator: ",", omittingEmptySubsequences: false) {
+        // The message quotes the list from the bad name on (",ESTABLISHED" for "NEW,,ESTABLISHED");
+        // libxt_state words an empty last name as a missing list.
+        var rest = Substring(s)
+        while true {
+            let part = rest.prefix { $0 != "," }
+            if part.isEmpty && part.endIndex == rest.endIndex && option == "state" {
+                throw IptParamError(message: "\"--\(option)\" requires a list of states with no spaces, e.g. ESTABLISHED,RELATED")
+            }
             guard let f = ctStateNames.prefix(allowed).first(where: { $0.0.lowercased() == part.lowercased() }) else {
-                throw IptParamError(message: "Bad \(bad) \"\(s)\"")
+                throw IptParamError(message: "Bad \(bad) \"\(rest)\"")
             }
             v.insert(f.1)
+            guard part.endIndex < rest.endIndex else { return v }
+            rest = rest[rest.index(after: part.endIndex)...]
         }
-        return v
     }
 
     static func ctStatesText(_ s: CTStateSet) -> String {
