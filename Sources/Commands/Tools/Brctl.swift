@@ -87,7 +87,7 @@ enum Brctl {
             let now = m.jiffiesNow
             for e in br.fdb.entries.sorted(by: { $0.mac < $1.mac }) {
                 guard let p = e.port else { continue }
-                let age = e.isLocal ? 0 : max(0, now - e.updated) * (1_000_000_000 / m.kernel.config.hz) / 10_000_000
+                let age = e.isStatic ? 0 : max(0, now - e.updated) * (1_000_000_000 / m.kernel.config.hz) / 10_000_000
                 let timer = CFormat.padLeft(String(age / 100), 4) + "." + (age % 100 < 10 ? "0" : "") + String(age % 100)
                 ctx.println(CFormat.padLeft(String(p.portNumber), 3) + "\t\(e.mac)\t\(e.isLocal ? "yes" : "no")\t\t\(timer)")
             }

@@ -28,8 +28,12 @@ public final class BridgePort {
     public unowned(unsafe) let device: NetDevice
     public let portNumber: Int
     public internal(set) var state: BridgePortState = .disabled
+    /// BR_LEARNING, BR_FLOOD (unknown unicast), BR_MCAST_FLOOD, BR_BCAST_FLOOD, BR_HAIRPIN_MODE
+    /// (`bridge link set dev DEV learning|flood|mcast_flood|bcast_flood|hairpin on|off`).
     public var learning = true
     public var flood = true
+    public var mcastFlood = true
+    public var bcastFlood = true
     public var hairpin = false
     /// Insertion order; the port list is walked newest first (list_add_rcu at the head).
     let stamp: Int

@@ -26,10 +26,21 @@ extension BridgeDevice {
         namespace.devQueueXmit(port.device, q)
     }
 
-    /// Kernel: br_flood(): walks br->port_list, newest port first.
+    /// Kernel: br_flood(): walks br->port_list, newest port first. A port's `flood` flag gates
+    /// unknown unicast only; `mcast_flood` and `bcast_flood` gate multicast and broadcast,
+    /// except for frames the bridge device itself sends.
     func flood(_ p: Packet, from ingress: BridgePort?, localOrigin: Bool) {
         if ingress == nil && p.nfBridge?.bridgedDNAT == true && brNFBridgedDNATResume(p) { return }
-        for port in ports.reversed() where port.flood && shouldDeliver(to: port, from: ingress) {
+        let dst = EthernetView.destination(p.bytes)
+        let fromBridge = ingress == nil
+        for port in ports.reversed() where shouldDeliver(to: port, from: ingress) {
+            if dst.isBroadcast {
+                if !port.bcastFlood && !fromBridge { continue }
+            } else if dst.isMulticast {
+                if !port.mcastFlood && !fromBridge { continue }
+            } else if !port.flood {
+                continue
+            }
             var q = p
             q.hops += 1
             guard brNFForward(&q, to: port, from: ingress) else { continue }

@@ -13,9 +13,9 @@ public final class FDBEntry {
     /// The port the address lives behind; nil for the bridge device's own address.
     public internal(set) var port: BridgePort?
     /// Local entries belong to the bridge or a port (frames to them go up the stack).
-    public let isLocal: Bool
+    public internal(set) var isLocal: Bool
     /// Static entries were added by the user and never age.
-    public let isStatic: Bool
+    public internal(set) var isStatic: Bool
     /// Last time a frame from this address was seen (jiffies), and last time it was used.
     public internal(set) var updated: Int64
     public internal(set) var used: Int64
@@ -33,6 +33,14 @@ public final class FDBEntry {
     }
 
     public var isPermanent: Bool { isLocal || isStatic }
+
+    /// Kernel: fdb_to_nud(): the state a dump reports; a dynamic entry past its hold time
+    /// (not yet collected) is NUD_STALE.
+    public func nudState(now: Int64, hold: Int64) -> NUDState {
+        if isLocal { return .permanent }
+        if isStatic { return .noARP }
+        return updated + hold <= now ? .stale : .reachable
+    }
 }
 
 public final class FDB {

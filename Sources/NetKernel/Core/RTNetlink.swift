@@ -47,6 +47,9 @@ public enum NetlinkRequest {
     case fdbAdd(NetDevice, FDBRequest, mode: FDBAddMode)
     /// RTM_DELNEIGH with AF_BRIDGE (`bridge fdb del`).
     case fdbDelete(NetDevice, FDBRequest)
+    /// RTM_DELNEIGH with NLM_F_BULK (`bridge fdb flush`): br_fdb_delete_bulk() over the
+    /// entries of one bridge (of one port when given) that the filter accepts.
+    case fdbFlush(BridgeDevice, port: BridgePort?, where: (FDBEntry) -> Bool)
     /// RTM_NEWNEIGH with AF_INET (`ip neigh add|replace|change`).
     case neighbourSet(NetDevice, IPv4Address, lladdr: MACAddress?, state: NUDState, mode: NeighbourSetMode)
     /// RTM_DELNEIGH with AF_INET (`ip neigh del`).
@@ -66,6 +69,8 @@ public struct FDBRequest {
     public var vni: UInt32?
     /// NDA_IFINDEX (`via DEV`): the device to send through.
     public var via: NetDevice?
+    /// NDA_VLAN (`vlan VID`).
+    public var vlan: UInt16?
     public var flags: NTFFlags
     public var state: NUDState
 
@@ -116,6 +121,8 @@ extension NetNamespace {
             try fdbAdd(dev, r, mode: mode)
         case let .fdbDelete(dev, r):
             try fdbDelete(dev, r)
+        case let .fdbFlush(br, port, accept):
+            br.fdb.removeAll { (port == nil || $0.port === port) && accept($0) }
         case let .neighbourSet(dev, a, lladdr, state, mode):
             try neighbourSet(dev, a, lladdr: lladdr, state: state, mode: mode)
         case let .neighbourDelete(dev, a):
@@ -415,11 +422,30 @@ extension NetNamespace {
 
     /// Kernel: br_fdb_add() -> fdb_add_entry() in net/bridge/br_fdb.c: NUD_PERMANENT makes a
     /// local entry, NUD_NOARP a static one; the bridge device itself takes permanent ones only.
+    /// An existing entry is changed in place (it keeps its place in the dump): its port, and
+    /// local/static from the state; observed on Linux 6.18: `bridge fdb replace MAC dev veth0
+    /// master static` turns a permanent entry into a static one without moving it.
     private func bridgeFDBAdd(_ br: BridgeDevice, port: BridgePort?, _ r: FDBRequest, mode: FDBAddMode) throws {
         guard !r.state.isDisjoint(with: [.permanent, .noARP, .reachable]), !r.mac.isZero else { throw KernelError(.EINVAL) }
+        // Without VLAN filtering no VLAN is configured: br_fdb_add() refuses any vid.
+        if let v = r.vlan, v != 0 { throw KernelError(.EINVAL) }
         if port == nil && !r.state.contains(.permanent) { throw KernelError(.EINVAL) }
-        if br.fdb.find(r.mac) != nil && mode == .add { throw KernelError(.EEXIST) }
         let local = r.state.contains(.permanent)
-        br.fdb.insert(r.mac, port: port, isLocal: local, isStatic: local || r.state.contains(.noARP), now: machine.jiffiesNow)
+        let isStatic = local || r.state.contains(.noARP)
+        let now = machine.jiffiesNow
+        guard let e = br.fdb.find(r.mac) else {
+            br.fdb.insert(r.mac, port: port, isLocal: local, isStatic: isStatic, now: now)
+            return
+        }
+        if mode == .add { throw KernelError(.EEXIST) }
+        var modified = false
+        if e.port !== port { e.port = port; modified = true }
+        if e.isLocal != local || e.isStatic != isStatic {
+            e.isLocal = local
+            e.isStatic = isStatic
+            modified = true
+        }
+        e.used = now
+        if modified { e.updated = now }
     }
 }
