@@ -75,4 +75,30 @@ final class IptablesOptionTests: XCTestCase {
             -A INPUT -m state --state INVALID,RELATED,UNTRACKED -j ACCEPT
             """)
     }
+
+    /// An interface name with '/' or ' ' is taken, with a warning per name (iptables and
+    /// iptables-restore alike), printed before a later error.
+    func testWeirdInterfaceNamesWarn() {
+        let lab = Lab()
+        lab.run("ip netns add nf_t")
+        // observed on Linux 6.18: the two warnings, status 0.
+        lab.check("nf_t> iptables -A FORWARD -i \"a b\" -o x/y -j ACCEPT", stderr: """
+            Warning: weird character in interface `a b' ('/' and ' ' are not allowed by the kernel).
+            Warning: weird character in interface `x/y' ('/' and ' ' are not allowed by the kernel).
+            """)
+        lab.check("nf_t> iptables -A FORWARD -i a/b -p foo -j ACCEPT", status: 2, stderr: """
+            Warning: weird character in interface `a/b' ('/' and ' ' are not allowed by the kernel).
+            iptables v1.8.9 (nf_tables): unknown protocol "foo" specified
+            \(tryHelp)
+            """)
+        lab.ctx.input = .pipe(Array("*filter\n-A FORWARD -o a/b -j ACCEPT\nCOMMIT\n".utf8))
+        lab.check("nf_t> iptables-restore", stderr: """
+            Warning: weird character in interface `a/b' ('/' and ' ' are not allowed by the kernel).
+            """)
+        lab.ctx.input = nil
+        lab.check("nf_t> iptables -S FORWARD", """
+            -P FORWARD ACCEPT
+            -A FORWARD -o a/b -j ACCEPT
+            """)
+    }
 }

@@ -77,6 +77,8 @@ struct IptCommand {
     var target: IptTargetParser?
     var protoUsed = false
     var counters: XTCounters?
+    /// Where the parser's warnings go (stderr).
+    var warn: (String) -> Void = { _ in }
     /// Addresses after post_parse (-s/-d lists).
     var sources: [(IPv4Address, UInt32)] = [(.any, 0)]
     var destinations: [(IPv4Address, UInt32)] = [(.any, 0)]
@@ -88,7 +90,7 @@ enum Iptables {
     /// Entry point for `iptables ARGS` (and iptables-nft).
     static func run(_ args: [String], _ ctx: ToolContext, program: String = "iptables") -> ShellOutcome {
         do {
-            let cmd = try parse(args, restore: false)
+            let cmd = try parse(args, restore: false, warn: { ctx.eprintln($0) })
             if cmd.command.isEmpty { return .finished(0) }  // -h / -V printed already
             try execute(cmd, ctx, program: program)
             return .finished(0)
@@ -323,8 +325,10 @@ enum Iptables {
     }
 
     /// do_parse() and the checks after it. `restore`: a line of iptables-restore.
-    static func parse(_ args: [String], restore: Bool) throws -> IptCommand {
+    /// `warn`: a line for stderr that does not stop the command (printed at once, as fprintf).
+    static func parse(_ args: [String], restore: Bool, warn: @escaping (String) -> Void = { _ in }) throws -> IptCommand {
         var p = IptCommand()
+        p.warn = warn
         var g = Getopt(args)
         var invert = false
         var tableSet = false
@@ -491,6 +495,10 @@ enum Iptables {
             try setOption(&p, c == "i" ? .viaIn : .viaOut, invert: invert)
             if arg!.utf8.count + 1 > 16 {
                 throw IptFailure.parameter("interface name `\(arg!)' must be shorter than IFNAMSIZ (15)")
+            }
+            // xtables_parse_interface() warns and goes on.
+            if arg!.contains(where: { $0 == "/" || $0 == " " }) {
+                p.warn("Warning: weird character in interface `\(arg!)' ('/' and ' ' are not allowed by the kernel).")
             }
             // "+" alone matches every name: the rule then has no interface condition.
             let iface: XTIface? = arg! == "+" ? nil : XTIface(arg!)

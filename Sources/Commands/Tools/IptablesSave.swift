@@ -260,7 +260,7 @@ enum IptablesRestore {
             argv += splitRuleLine(String(rest))
             let cmd: IptCommand
             do {
-                cmd = try Iptables.parse(argv, restore: true)
+                cmd = try Iptables.parse(argv, restore: true, warn: { ctx.eprintln($0) })
             } catch let f as IptFailure {
                 return fail(f, line: line)
             } catch {
