@@ -38,24 +38,54 @@ enum RouteCommand {
     static func run(_ args: [String], _ ctx: ToolContext) -> ShellOutcome {
         var numeric = false
         var extend = 0
+        var cache = false
         var rest: [String] = []
-        for a in args {
+        var it = args.makeIterator()
+        while let a = it.next() {
+            if a == "--inet" || a == "--numeric" || a == "--extend" || a == "--verbose" || a == "--fib" {
+                if a == "--numeric" { numeric = true }
+                if a == "--extend" { extend += 1 }
+                continue
+            }
             if a.hasPrefix("-") && !["-net", "-host"].contains(a) && rest.isEmpty {
-                for c in a.dropFirst() {
+                for (i, c) in a.dropFirst().enumerated() {
                     switch c {
                     case "n", "N": numeric = true
                     case "e": extend += 1
                     case "v", "F", "4": break
-                    default:
+                    case "C": cache = true
+                    case "A":
+                        // -A FAMILY (or -AFAMILY): only inet is modelled.
+                        let attached = String(a.dropFirst(i + 2))
+                        let family = attached.isEmpty ? (it.next() ?? "") : attached
+                        guard family == "inet" else {
+                            ctx.out.stdout(generalUsage + "\n")
+                            return .finished(3)
+                        }
+                    case "h":
                         ctx.out.stdout(generalUsage + "\n")
-                        return .finished(3)
+                        return .finished(0)
+                    default:
+                        // getopt's complaint, then the usage, and net-tools 2.10 exits 0.
+                        ctx.eprintln("route: invalid option -- '\(c)'")
+                        ctx.out.stdout(generalUsage + "\n")
+                        return .finished(0)
                     }
+                    if c == "A" { break }
                 }
             } else {
                 rest.append(a)
             }
         }
-        guard let cmd = rest.first else { return show(ctx, numeric: numeric, extend: extend) }
+        guard let cmd = rest.first else {
+            if cache {
+                // Linux has had no IPv4 routing cache since 3.6: /proc/net/rt_cache is empty.
+                ctx.println("Kernel IP routing cache")
+                ctx.println("Source          Destination     Gateway         Flags Metric Ref    Use Iface")
+                return .finished(0)
+            }
+            return show(ctx, numeric: numeric, extend: extend)
+        }
         switch cmd {
         case "add", "del", "delete": return modify(Array(rest.dropFirst()), ctx, add: cmd == "add")
         default:
@@ -70,6 +100,7 @@ enum RouteCommand {
     static func show(_ ctx: ToolContext, numeric: Bool, extend: Int) -> ShellOutcome {
         ctx.println("Kernel IP routing table")
         var header = "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface"
+        if extend == 1 { header = "Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface" }
         if extend >= 2 { header += "    MSS   Window irtt" }
         ctx.println(header)
         for r in IPRoute.dumpOrder(ctx.namespace.fib.routes(in: RouteTable.main)) {
@@ -83,6 +114,13 @@ enum RouteCommand {
             let dst = (!numeric && r.destination.length == 0) ? "default" : "\(r.destination.address)"
             let gw = reject ? "-" : "\(r.gateway ?? .any)"
             let iface = reject ? "-" : (r.device?.name ?? "*")
+            if extend == 1 {
+                // net-tools' -e alone: MSS, window and irtt instead of metric, ref and use.
+                let z = reject ? "-" : "0"
+                ctx.println(col(dst, 15) + " " + col(gw, 15) + " " + col("\(r.destination.netmask)", 15) + " "
+                    + col(flags, 5) + " " + CFormat.padLeft(z, 5) + " " + col(z, 6) + " " + CFormat.padLeft(z, 5) + " " + iface)
+                continue
+            }
             var line = col(dst, 15) + " " + col(gw, 15) + " " + col("\(r.destination.netmask)", 15) + " "
                 + col(flags, 5) + " " + col(String(r.metric), 6) + " " + col(reject ? "-" : "0", 2) + " "
                 + CFormat.padLeft("0", 7) + " "
@@ -102,6 +140,11 @@ enum RouteCommand {
             ctx.eprintln(usage)
             return .finished(3)
         }
+        if args.isEmpty {
+            // net-tools 2.10: `route add` or `route del` alone prints the usage and exits 0.
+            ctx.eprintln(usage)
+            return .finished(0)
+        }
         var isHost: Bool?
         var target: String?
         var netmask: IPv4Address?
@@ -115,7 +158,11 @@ enum RouteCommand {
             case "-net": isHost = false
             case "-host": isHost = true
             case "gw", "gateway":
-                guard let v = it.next(), let g = IPv4Address(v) else { return usageFail() }
+                guard let v = it.next() else { return usageFail() }
+                guard let g = IPv4Address(v) else {
+                    ctx.eprintln("\(v): Unknown host")
+                    return .finished(6)
+                }
                 gw = g
             case "netmask":
                 guard let v = it.next(), let m = IPv4Address(v) else { return usageFail() }
@@ -136,24 +183,39 @@ enum RouteCommand {
         }
         guard let t = target else { return usageFail() }
         var prefix: IPv4Prefix
+        // Kernel: rtentry_to_fib_config(): a -net target without a mask arrives with mask 0,
+        // which its address then fails (bad_mask(): EINVAL) unless it is 0.0.0.0.
+        var badMask = false
         if t == "default" {
             prefix = IPv4Prefix(address: .any, length: 0)
         } else if let p = IPv4Prefix(t, defaultLength: 32) {
             prefix = p
+            var len: Int? = t.contains("/") ? p.length : nil
             if let m = netmask {
-                let len = m.raw.nonzeroBitCount
-                guard IPv4Prefix.mask(len) == m.raw else { return usageFail("bogus netmask \(m)") }
-                prefix = IPv4Prefix(address: p.address, length: len)
-            } else if !t.contains("/") && isHost == false {
-                // A -net target without a mask gets its classful mask, as net-tools guesses.
-                let first = p.address.raw >> 24
-                prefix = IPv4Prefix(address: p.address, length: first < 128 ? 8 : (first < 192 ? 16 : 24))
+                let n = m.raw.nonzeroBitCount
+                guard IPv4Prefix.mask(n) == m.raw else { return usageFail("bogus netmask \(m)") }
+                len = n
             }
-            if prefix.address != prefix.network { return usageFail("netmask doesn't match route address") }
+            if isHost != false {
+                // net-tools' inet_setroute(): a host route's mask must be /32 (or /0); it
+                // names the host bits of another in hex.
+                if let l = len, l != 32, l != 0 {
+                    let bits = String((UInt32(1) << UInt32(32 - l)) - 1, radix: 16)
+                    return usageFail("netmask " + String(repeating: "0", count: 8 - bits.count) + bits + " doesn't make sense with host route")
+                }
+                prefix = IPv4Prefix(address: p.address, length: 32)
+            } else if let l = len {
+                prefix = IPv4Prefix(address: p.address, length: l)
+                if prefix.address != prefix.network { return usageFail("netmask doesn't match route address") }
+            } else {
+                prefix = IPv4Prefix(address: p.address, length: 0)
+                badMask = !p.address.isZero
+            }
         } else {
             if t.contains("/") { return usageFail("netmask doesn't match route address") }
-            ctx.eprintln("\(t): Unknown host")
-            return .finished(3)
+            // net-tools' route exits E_LOOKUP (6) when a name does not resolve.
+            ctx.eprintln("\(t): \(isHost == false ? "Host name lookup failure" : "Unknown host")")
+            return .finished(6)
         }
         var dev: NetDevice?
         if let n = devName {
@@ -165,7 +227,16 @@ enum RouteCommand {
         }
         let ns = ctx.namespace
         do {
-            if add {
+            if badMask { throw KernelError(.EINVAL) }
+            if add && reject {
+                // Kernel: rtentry_to_fib_config(): RTF_REJECT makes an unreachable route of
+                // host scope and ignores the gateway and the device.
+                var r = Route(destination: prefix, device: nil)
+                r.metric = metric
+                r.type = .unreachable
+                r.scope = .host
+                try ns.addRoute(r)
+            } else if add {
                 var r = Route(destination: prefix, device: dev)
                 r.gateway = gw
                 r.metric = metric
