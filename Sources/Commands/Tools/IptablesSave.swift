@@ -156,6 +156,8 @@ enum IptablesRestore {
         if lines.last == "" { lines.removeLast() }
         var table: XTTableKind?
         var inTable = false
+        // observed on Linux 6.18 (iptables 1.8.9): -v prints nothing with --noflush.
+        let loud = verbose && !noflush
         /// Commands of the current table, applied at COMMIT (nft_prepare()).
         var pending: [(line: Int, apply: (inout XTTransaction) throws -> Void)] = []
         /// One process commits every table (NEWGEN's pid and name, drawn when first asked).
@@ -176,6 +178,14 @@ enum IptablesRestore {
             }
             if inTable && (raw == "COMMIT" || raw.hasPrefix("COMMIT\n")) {
                 if !test, let k = table, onlyTable == nil || onlyTable == k.name {
+                    if loud {
+                        // The table flush, printed as the batch is prepared: every chain
+                        // flushed (the built-in ones whether they exist or not), then each
+                        // user chain deleted.
+                        let view = ns.xtTableView(k)
+                        for c in view.chains { ctx.println("Flushing chain `\(c.name)'") }
+                        for c in view.userChains { ctx.println("Deleting chain `\(c.name)'") }
+                    }
                     var failedAt: (IptFailure, Int)?
                     do {
                         try ns.xtCommit(process: process) { t in
@@ -234,8 +244,10 @@ enum IptablesRestore {
                         }
                         ctr = c
                     }
+                    // nft_chain_set() refuses another policy when the batch is prepared, at COMMIT.
                     guard policy == "ACCEPT" || policy == "DROP" else {
-                        return fail(.other("Can't set policy `\(policy)' on `\(chain)' line \(line): Bad policy name"), line: line)
+                        pending.append((line, { _ in throw XTError.badPolicy }))
+                        continue
                     }
                     let pol: XTPolicy = policy == "ACCEPT" ? .accept : .drop
                     pending.append((line, { t in try t.apply(.policy(pol, counters: ctr), table: k, chain: chain) }))
@@ -257,7 +269,9 @@ enum IptablesRestore {
             }
             var argv = ["-t", k.name]
             if counters, let c = ctrs { argv += ["--set-counters", c.0, c.1] }
-            argv += splitRuleLine(String(rest))
+            // fgets() keeps the newline: a quote left open takes it into the word.
+            let newline = idx < lines.count - 1 || text.hasSuffix("\n")
+            argv += splitRuleLine(String(rest) + (newline ? "\n" : ""))
             let cmd: IptCommand
             do {
                 cmd = try Iptables.parse(argv, restore: true, warn: { ctx.eprintln($0) })
@@ -266,7 +280,7 @@ enum IptablesRestore {
             } catch {
                 return .finished(1)
             }
-            pending.append((line, { t in try applyRestoreCommand(cmd, &t, ns) }))
+            pending.append((line, { t in try applyRestoreCommand(cmd, &t, ns, loud: loud, print: { ctx.out.stdout($0) }) }))
         }
         if inTable {
             ctx.eprintln("\(program): COMMIT expected at line \(lines.count + 1)")
@@ -278,7 +292,8 @@ enum IptablesRestore {
     static func restoreFailure(_ e: XTError) -> IptFailure {
         switch e {
         case .batch(let op, let err, let obj): return .resource(" \(op) failed (\(err)): \(obj)")
-        default: return .other(Iptables.failureText(e))
+        // "line N failed: No chain/target/match by that name."
+        default: return .failed(Iptables.failureText(e), einval: false)
         }
     }
 
@@ -303,43 +318,59 @@ enum IptablesRestore {
         return XTCounters(packets: p, bytes: b)
     }
 
-    /// add_param_to_argv(): words split on blanks, double quotes group, backslash escapes
-    /// inside quotes.
+    /// add_param_to_argv(): words split on blanks; a double quote opens a word (joined to
+    /// what came before it) that its closing quote ends, with backslash escapes inside;
+    /// quotes and backslashes mean nothing else.
     static func splitRuleLine(_ s: String) -> [String] {
         var out: [String] = []
         var cur = ""
-        var quoted = false, escaped = false, inQuote = false
+        var escaped = false, inQuote = false
         for c in s {
             if inQuote {
                 if escaped { cur.append(c); escaped = false; continue }
                 if c == "\\" { escaped = true; continue }
-                if c == "\"" { inQuote = false; continue }
-                cur.append(c)
+                if c != "\"" { cur.append(c); continue }
+                // The closing quote ends the word, even an empty one.
+                inQuote = false
+                out.append(cur)
+                cur = ""
                 continue
             }
-            if c == "\"" { inQuote = true; quoted = true; continue }
+            if c == "\"" { inQuote = true; continue }
             if c == " " || c == "\t" || c == "\n" {
-                if !cur.isEmpty || quoted { out.append(cur) }
+                if !cur.isEmpty { out.append(cur) }
                 cur = ""
-                quoted = false
                 continue
             }
             cur.append(c)
         }
-        if !cur.isEmpty || quoted { out.append(cur) }
+        if !cur.isEmpty { out.append(cur) }
         return out
     }
 
     /// One restored command inside the table's transaction.
-    static func applyRestoreCommand(_ p: IptCommand, _ t: inout XTTransaction, _ ns: NetNamespace) throws {
+    /// `loud`: iptables-restore -v (without --noflush) runs every command as with -v.
+    static func applyRestoreCommand(_ p: IptCommand, _ t: inout XTTransaction, _ ns: NetNamespace,
+                                    loud: Bool = false, print: (String) -> Void = { _ in }) throws {
         guard let kind = XTTableKind(name: p.table) else { throw IptFailure.version("table '\(p.table)' does not exist") }
         let chain = p.chain
         let view = t.table(kind)
         let cmd = p.command
+        let verbose = loud || p.options.contains(.verbose)
+        if verbose {
+            // What each command prints with -v, as the batch is prepared.
+            switch cmd {
+            case .flush: for c in view.chains where chain == nil || c.name == chain { print("Flushing chain `\(c.name)'\n") }
+            case .zero: for c in view.chains where c.exists && (chain == nil || c.name == chain) { print("Zeroing chain `\(c.name)'\n") }
+            case .deleteChain: for c in view.userChains where chain == nil || c.name == chain { print("Deleting chain `\(c.name)'\n") }
+            default: break
+            }
+        }
         switch cmd {
         case .append, .insert, .replace, .delete, .check:
             try Iptables.checkJumpTarget(p, view)
             for r in Iptables.rules(p) {
+                if verbose { print(IptablesFormat.verboseRule(r)) }
                 switch cmd {
                 case .append: try t.apply(.append(r), table: kind, chain: chain)
                 case .insert: try t.apply(.insert(r, at: p.rulenum - 1), table: kind, chain: chain)
