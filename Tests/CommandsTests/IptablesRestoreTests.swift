@@ -88,4 +88,34 @@ final class IptablesRestoreTests: XCTestCase {
                 "DROP  all opt -- in * out *  0.0.0.0/0  -> 0.0.0.0/0 \u{20}")
         restore(lab, "-v -T nat", "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n")
     }
+
+    /// Words of a rule line: a closing quote ends the word, a quote left open takes the rest
+    /// of the line with its newline, quotes are only double ones.
+    func testRuleLineQuoting() {
+        let lab = Lab()
+        lab.run("ip netns add nf_t")
+        let help = "Error occurred at line: 2\nTry `iptables-restore -h' or 'iptables-restore --help' for more information."
+        // observed on Linux 6.18, each: "Bad argument `WORD'", the line, the hint (status 2).
+        restore(lab, "", "*filter\n-A INPUT -m comment --comment \"x\"y -j ACCEPT\nCOMMIT\n", status: 2,
+                stderr: "Bad argument `y'\n" + help)
+        restore(lab, "", "*filter\n-A INPUT -m comment --comment a\"b c\"d -j ACCEPT\nCOMMIT\n", status: 2,
+                stderr: "Bad argument `d'\n" + help)
+        restore(lab, "", "*filter\n-A INPUT -m comment --comment 'single q' -j ACCEPT\nCOMMIT\n", status: 2,
+                stderr: "Bad argument `q''\n" + help)
+        restore(lab, "", "*filter\n-A INPUT -m comment --comment \"a\\\\\"b\" -j ACCEPT\nCOMMIT\n", status: 2,
+                stderr: "Bad argument `b -j ACCEPT\n'\n" + help)
+        restore(lab, "", """
+            *filter
+            -A INPUT -m comment --comment "a\\"b" -j ACCEPT
+            -A INPUT -m comment --comment "unterminated -j ACCEPT
+            COMMIT
+
+            """)
+        lab.check("nf_t> iptables -S INPUT", """
+            -P INPUT ACCEPT
+            -A INPUT -m comment --comment "a\\"b" -j ACCEPT
+            -A INPUT -m comment --comment "unterminated -j ACCEPT
+            "
+            """)
+    }
 }
