@@ -24,7 +24,9 @@ enum Brctl {
         }
         switch cmd {
         case "addbr":
-            let name = rest[0]
+            // SIOCBRADDBR copies IFNAMSIZ bytes and the kernel ends the name at the 16th:
+            // observed on Linux 6.18, `brctl addbr 0123456789abcdef` makes 0123456789abcde.
+            let name = ifnamsiz(rest[0])
             if ns.device(named: name) != nil {
                 return fail("device \(name) already exists; can't create bridge with the same name")
             }
@@ -34,7 +36,7 @@ enum Brctl {
                 return fail("add bridge failed: \((error as? KernelError)?.errno.message ?? "\(error)")")
             }
         case "delbr":
-            let name = rest[0]
+            let name = ifnamsiz(rest[0])
             guard let dev = ns.device(named: name) else { return fail("bridge \(name) doesn't exist; can't delete it") }
             // SIOCBRDELBR on a device that is not a bridge: EPERM.
             guard let br = dev as? BridgeDevice else { return fail("can't delete bridge \(name): Operation not permitted") }
@@ -63,25 +65,32 @@ enum Brctl {
                 }
             }
         case "show":
-            var bridges = ns.devices.compactMap { $0 as? BridgeDevice }
-            if !rest.isEmpty {
-                var picked: [BridgeDevice] = []
-                for n in rest {
-                    guard let d = ns.device(named: n) else { return fail("bridge \(n) does not exist!") }
-                    guard let b = d as? BridgeDevice else { return fail("device \(n) is not a bridge!") }
-                    picked.append(b)
-                }
-                bridges = picked
-            }
-            guard !bridges.isEmpty else { return .finished(0) }
-            ctx.println("bridge name\tbridge id\t\tSTP enabled\tinterfaces")
-            for br in bridges.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
+            // br_cmd_show(): each named bridge in turn; the header comes with the first bridge
+            // shown, and a name that is not one is reported where it stands (exit status 1).
+            var headerShown = false
+            func show(_ br: BridgeDevice) {
+                if !headerShown { ctx.println("bridge name\tbridge id\t\tSTP enabled\tinterfaces") }
+                headerShown = true
                 let ports = br.ports.map { $0.device.name }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
                 ctx.println("\(br.name)\t\t\(br.bridgeID)\t\(br.stpEnabled ? "yes" : "no")\t\t\(ports.first ?? "")")
                 for p in ports.dropFirst() { ctx.println("\t\t\t\t\t\t\t\(p)") }
             }
+            if rest.isEmpty {
+                let bridges = ns.devices.compactMap { $0 as? BridgeDevice }
+                for br in bridges.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) { show(br) }
+                return .finished(0)
+            }
+            var errors = 0
+            for n in rest {
+                guard let d = ns.device(named: n) else { ctx.eprintln("bridge \(n) does not exist!"); errors += 1; continue }
+                guard let b = d as? BridgeDevice else { ctx.eprintln("device \(n) is not a bridge!"); errors += 1; continue }
+                show(b)
+            }
+            return .finished(errors > 0 ? 1 : 0)
         case "showmacs":
-            guard let br = bridge(rest[0]) else { return fail("read of forward table failed: No such device") }
+            // Observed on Linux 6.18: a device that is not a bridge has no brforward file.
+            guard let d = ns.device(named: rest[0]) else { return fail("read of forward table failed: No such device") }
+            guard let br = d as? BridgeDevice else { return fail("read of forward table failed: Operation not supported") }
             ctx.println("port no\tmac addr\t\tis local?\tageing timer")
             let m = ctx.machine
             let now = m.jiffiesNow
@@ -95,25 +104,44 @@ enum Brctl {
             // Only the failure is modelled: the STP timers are not.
             guard bridge(rest[0]) != nil else { return fail("bridge \(rest[0]) does not exist!") }
             return fail("brctl showstp: not modelled by swnetsim")
+        // Observed on Linux 6.18 (bridge-utils 1.7): these write /sys/class/net/BR/bridge/...,
+        // so a missing bridge is ENODEV in the command's own words.
         case "setageing":
-            guard let br = bridge(rest[0]) else { return fail("bridge \(rest[0]) does not exist!") }
             guard let t = Double(rest[1]), t >= 0 else { return fail("bad ageing time value") }
-            br.ageingTime = .init(ns: Int64(t * 1_000_000_000))
+            guard let br = bridge(rest[0]) else { return fail("set ageing time failed: No such device") }
+            br.setAgeingTime(.init(ns: Int64(t * 1_000_000_000)))
         case "stp":
-            guard let br = bridge(rest[0]) else { return fail("bridge \(rest[0]) does not exist!") }
-            br.stpEnabled = ["on", "yes", "1"].contains(rest[1])
-        case "hairpin":
-            guard let br = bridge(rest[0]) else { return fail("bridge \(rest[0]) does not exist!") }
-            guard let dev = ns.device(named: rest[1]), let p = br.port(for: dev) else {
-                return fail("interface \(rest[1]) does not exist!")
+            let on: Bool
+            switch rest[1] {
+            case "on", "yes", "1": on = true
+            case "off", "no", "0": on = false
+            default: return fail("expect on/off for argument")
             }
-            p.hairpin = rest[2] == "on"
+            guard let br = bridge(rest[0]) else { return fail("set stp status failed: No such device") }
+            br.stpEnabled = on
+        case "hairpin":
+            let on: Bool
+            switch rest[2] {
+            case "on", "yes", "1": on = true
+            case "off", "no", "0": on = false
+            default: return fail("expect on/off for argument")
+            }
+            // brport/hairpin_mode of a device that is no port of that bridge: ENOENT.
+            guard let br = bridge(rest[0]), let dev = ns.device(named: rest[1]), let p = br.port(for: dev) else {
+                return fail("can't set \(rest[1]) to hairpin on bridge \(rest[0]): No such file or directory")
+            }
+            p.hairpin = on
         default:
-            ctx.out.stdout(usage)
             ctx.eprintln("never heard of command [\(cmd)]")
+            ctx.out.stdout(usage)
             return .finished(1)
         }
         return .finished(0)
+    }
+
+    /// A name as an ioctl's struct ifreq carries it: at most IFNAMSIZ - 1 bytes.
+    static func ifnamsiz(_ n: String) -> String {
+        n.utf8.count <= 15 ? n : String(decoding: n.utf8.prefix(15), as: UTF8.self)
     }
 
     /// The help text of one command as the usage table has it ("<bridge>\t\tadd bridge").

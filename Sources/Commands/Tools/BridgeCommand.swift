@@ -364,7 +364,7 @@ enum BridgeCommand {
         for d in ns.devices {
             guard let m = d.master, let p = m.port(for: d) else { continue }
             if let f = dev, f !== d { continue }
-            ctx.println("\(d.ifindex): \(nameWithLink(d, ns)): <\(IPFormat.flags(d, viewer: ns))> mtu \(d.mtu) master \(m.name) state \(p.state.name) priority 32 cost 2 ")
+            ctx.println("\(d.ifindex): \(nameWithLink(d, ns)): <\(IPFormat.flags(d, viewer: ns))> mtu \(d.mtu) master \(m.name) state \(p.state.name) priority 32 cost \(p.pathCost) ")
             if opts.details { ctx.println(portDetails(p)) }
         }
         return .finished(0)

@@ -385,7 +385,10 @@ enum IPLink {
                 let mac = d.linkTypeName == "none" ? "" : "\(d.mac) "
                 ctx.println(IPFormat.brief(d) + mac + "<\(IPFormat.flags(d, viewer: ctx.namespace))> ")
             } else if opts.oneline {
-                ctx.println(IPFormat.headerLine(d, mode: true) + "\\" + IPFormat.linkLayerLine(d))
+                // -o puts a backslash where each newline would be, the -d lines' too.
+                let extra = opts.details ? IPFormat.details(d, viewer: ctx.namespace) ?? "" : ""
+                ctx.println(IPFormat.headerLine(d, mode: true) + "\\" + IPFormat.linkLayerLine(d)
+                            + extra.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\\"))
             } else {
                 ctx.println(IPFormat.headerLine(d, mode: true))
                 let extra = opts.details ? IPFormat.details(d, viewer: ctx.namespace) ?? "" : ""

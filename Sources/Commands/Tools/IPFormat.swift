@@ -2,6 +2,7 @@
 // iproute2 6.1 prints it (see docs/fidelity.md for the observations behind each rule).
 
 import NetKernel
+import SimCore
 import Wire
 
 enum IPFormat {
@@ -44,23 +45,92 @@ enum IPFormat {
     /// iproute2 6.1 prints them from Linux 6.18. Nil for devices whose details are not
     /// modelled (veth, bridge, physical NICs and bridge ports, whose bridge_slave line is long).
     static func details(_ dev: NetDevice, viewer: NetNamespace) -> String? {
-        var kindLine: String?
+        var kindLines: [String] = []
         if let vx = dev as? VXLANDevice {
-            guard vx.master == nil else { return nil }
-            kindLine = "vxlan " + IPLinkVXLAN.details(vx, viewer: viewer)
+            kindLines.append("vxlan " + IPLinkVXLAN.details(vx, viewer: viewer))
         } else if let tun = dev as? TunDevice {
             guard tun.master == nil else { return nil }
-            kindLine = "tun type tun pi off vnet_hdr off persist \(tun.persistent ? "on" : "off") "
+            kindLines.append("tun type tun pi off vnet_hdr off persist \(tun.persistent ? "on" : "off") ")
+        } else if dev is VethDevice {
+            kindLines.append("veth ")
+        } else if let br = dev as? BridgeDevice {
+            kindLines.append("bridge " + bridgeDetails(br))
         } else if !dev.isLoopback {
             return nil
         }
+        if let br = dev.master, let p = br.port(for: dev) { kindLines.append("bridge_slave " + bridgeSlaveDetails(p)) }
         let allmulti = (dev.master != nil ? 1 : 0) + (dev.userAllMulti ? 1 : 0)
         let range = dev.isLoopback ? (0, 0) : (dev.mtuRange.lowerBound, dev.mtuRange.upperBound)
         var s = " promiscuity \(dev.promiscuity)  allmulti \(allmulti) minmtu \(range.0) maxmtu \(range.1) "
-        if let k = kindLine { s += "\n    " + k }
-        s += "addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 "
+        for k in kindLines { s += "\n    " + k }
+        let queues = dev is VethDevice ? dev.namespace.kernel.config.possibleCPUs : 1
+        s += "addrgenmode eui64 numtxqueues \(queues) numrxqueues \(queues) gso_max_size 65536 gso_max_segs 65535 "
         s += "tso_max_size \(dev.tsoMaxSize) tso_max_segs 65535 gro_max_size 65536 "
         return s
+    }
+
+    /// br_dump_bridge_id(): the priority in hex, then ether_ntoa_r()'s unpadded bytes
+    /// ("8000.2e:ba:c8:0:40:b0").
+    static func bridgeID(_ br: BridgeDevice) -> String {
+        let p = String(br.priority, radix: 16)
+        let mac = br.bridgeIDMAC.bytes.map { String($0, radix: 16) }.joined(separator: ":")
+        return String(repeating: "0", count: 4 - p.count) + p + "." + mac
+    }
+
+    /// print_timer(): whole seconds in four columns, then hundredths.
+    static func timer(_ jiffies: Int64, hz: Int64) -> String {
+        let cs = max(0, jiffies) * 100 / hz
+        let frac = cs % 100
+        return CFormat.padLeft(String(cs / 100), 4) + "." + (frac < 10 ? "0" : "") + String(frac)
+    }
+
+    /// bridge_print_opt() for a bridge with STP off (no STP timers run; the bridge is its own
+    /// root) and multicast snooping at its defaults. Observed on Linux 6.18 for a new bridge:
+    /// `bridge forward_delay 1500 hello_time 200 max_age 2000 ageing_time 30000 stp_state 0 ...`.
+    static func bridgeDetails(_ br: BridgeDevice) -> String {
+        let m = br.namespace.machine
+        let hz = m.kernel.config.hz
+        func cs(_ t: SimTime) -> String { String(t.ns / 10_000_000) }
+        let id = bridgeID(br)
+        let gc: Int64 = br.gcExpires.map { $0 - m.jiffiesNow } ?? 0
+        let parts: [String] = [
+            "forward_delay", cs(br.forwardDelay), "hello_time", cs(br.helloTime), "max_age", cs(br.maxAge),
+            "ageing_time", cs(br.ageingTime), "stp_state", br.stpEnabled ? "1" : "0",
+            "priority", String(br.priority), "vlan_filtering 0 bridge_id", id, "designated_root", id,
+            "root_port 0 root_path_cost 0 topology_change 0 topology_change_detected 0",
+            "hello_timer    0.00 tcn_timer    0.00 topology_change_timer    0.00 gc_timer", timer(gc, hz: hz),
+            "group_fwd_mask 0 group_address 01:80:c2:00:00:00 mcast_snooping 1 no_linklocal_learn 0",
+            "mcast_vlan_snooping 0 mcast_router 1 mcast_query_use_ifaddr 0 mcast_querier 0",
+            "mcast_hash_elasticity 16 mcast_hash_max 4096 mcast_last_member_count 2",
+            "mcast_startup_query_count 2 mcast_last_member_interval 100 mcast_membership_interval 26000",
+            "mcast_querier_interval 25500 mcast_query_interval 12500 mcast_query_response_interval 1000",
+            "mcast_startup_query_interval 3124 mcast_stats_enabled 0 mcast_igmp_version 2 mcast_mld_version 1",
+            "nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0",
+        ]
+        return parts.joined(separator: " ") + " "
+    }
+
+    /// bridge_slave_print_opt(): the port is its segment's designated port (br_init_port() with
+    /// STP off). Observed on Linux 6.18: `bridge_slave state forwarding priority 32 cost 2 ...
+    /// port_id 0x8001 port_no 0x1 designated_port 32769 ... forward_delay_timer   14.98 ...`.
+    static func bridgeSlaveDetails(_ p: BridgePort) -> String {
+        let br = p.bridge
+        let m = br.namespace.machine
+        func o(_ b: Bool) -> String { b ? "on" : "off" }
+        let id = bridgeID(br)
+        let fd: Int64 = p.forwardDelayExpires.map { $0 - m.jiffiesNow } ?? 0
+        let parts: [String] = [
+            "state", p.state.name, "priority 32 cost", String(p.pathCost), "hairpin", o(p.hairpin),
+            "guard off root_block off fastleave off learning", o(p.learning), "flood", o(p.flood),
+            "port_id", "0x" + String(p.portID, radix: 16), "port_no", "0x" + String(p.portNumber, radix: 16),
+            "designated_port", String(p.portID), "designated_cost 0 designated_bridge", id, "designated_root", id,
+            "hold_timer    0.00 message_age_timer    0.00 forward_delay_timer", timer(fd, hz: m.kernel.config.hz),
+            "topology_change_ack 0 config_pending 0 proxy_arp off proxy_arp_wifi off mcast_router 1",
+            "mcast_fast_leave off mcast_flood", o(p.mcastFlood), "bcast_flood", o(p.bcastFlood),
+            "mcast_to_unicast off neigh_suppress off group_fwd_mask 0 group_fwd_mask_str 0x0",
+            "vlan_tunnel off isolated off locked off",
+        ]
+        return parts.joined(separator: " ") + " "
     }
 
     static func headerLine(_ dev: NetDevice, mode: Bool) -> String {

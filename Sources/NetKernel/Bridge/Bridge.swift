@@ -35,6 +35,12 @@ public final class BridgePort {
     public var mcastFlood = true
     public var bcastFlood = true
     public var hairpin = false
+    /// Kernel: port_cost() from the device's ethtool speed when it joined: 2 for 10 Gb/s
+    /// (veth, tap), 100 for a device without link settings (vxlan).
+    public let pathCost: Int
+    /// Kernel: p->forward_delay_timer, armed by br_make_forwarding() even with STP off
+    /// (it then changes nothing); `ip -d link` shows what is left of it.
+    public internal(set) var forwardDelayExpires: Int64?
     /// Insertion order; the port list is walked newest first (list_add_rcu at the head).
     let stamp: Int
 
@@ -43,7 +49,11 @@ public final class BridgePort {
         self.device = device
         self.portNumber = portNumber
         self.stamp = stamp
+        pathCost = device is VXLANDevice ? 100 : 2
     }
+
+    /// Kernel: br_make_port_id(): the port priority (32) above BR_PORT_BITS (10) bits of number.
+    public var portID: Int { 32 << 10 | portNumber }
 }
 
 public final class BridgeDevice: NetDevice {
@@ -70,12 +80,24 @@ public final class BridgeDevice: NetDevice {
     private var selectionRan = false
     private var portStamp = 0
     private var gcTimer: EventID?
+    /// When the pending gc work runs (jiffies), for `ip -d link`'s gc_timer.
+    public private(set) var gcExpires: Int64?
 
     init(name: String, namespace: NetNamespace, mac: MACAddress) {
         super.init(name: name, namespace: namespace, mac: mac, assign: .random, mtu: 1500)
     }
 
     public override var kind: String? { "bridge" }
+
+    /// Kernel: br_set_gso_limits() on each port change: the smallest port's tso_max_size, or
+    /// TSO_MAX_SIZE without ports; a new bridge keeps the default until then. Observed on
+    /// Linux 6.18: 65536 new, 524280 with a veth port or after its last port left.
+    private var tsoLimit = 65536
+    public override var tsoMaxSize: Int { tsoLimit }
+
+    func setGSOLimits() {
+        tsoLimit = ports.map { $0.device.tsoMaxSize }.min() ?? 524280
+    }
 
     /// A bridge up also joins the multicast router discovery groups (224.0.0.106, ff02::6a).
     public override var multicastAddresses: [MACAddress] {
@@ -121,6 +143,7 @@ public final class BridgeDevice: NetDevice {
         fdb.insert(dev.mac, port: p, isLocal: true, isStatic: true, now: namespace.machine.jiffiesNow)
         if addrAssignType != .set && (ports.count == 1 || dev.mac < mac) { recalculateBridgeID() }
         if !mtuSetExplicitly && (ports.count == 1 || dev.mtu < mtu) { mtu = dev.mtu }
+        setGSOLimits()
         updatePortState(p)
         updateCarrier()
         namespace.kernel.trace(namespace, self, .fdbLearn, "port \(dev.name) added as port \(n)")
@@ -138,6 +161,7 @@ public final class BridgeDevice: NetDevice {
         fdb.removeAll { $0.port === p }
         recalculateBridgeID()
         adjustMTU()
+        setGSOLimits()
         updateCarrier()
     }
 
@@ -190,6 +214,8 @@ public final class BridgeDevice: NetDevice {
         if p.state == .forwarding { livePorts -= 1 }
         if newState == .forwarding { livePorts += 1 }
         p.state = newState
+        let m = namespace.machine
+        p.forwardDelayExpires = newState == .forwarding ? m.jiffiesNow + m.toJiffies(forwardDelay) : nil
         namespace.kernel.trace(namespace, self, .flood, "port \(p.device.name) entered \(newState.name) state")
         if newState == .disabled {
             // Kernel: br_stp_disable_port() flushes what was learned on the port.
@@ -215,7 +241,7 @@ public final class BridgeDevice: NetDevice {
 
     public override func didStop() {
         portStateSelection()
-        if let t = gcTimer { namespace.clock.cancel(t); gcTimer = nil }
+        if let t = gcTimer { namespace.clock.cancel(t); gcTimer = nil; gcExpires = nil }
     }
 
     public override func willUnregister() {
@@ -228,7 +254,15 @@ public final class BridgeDevice: NetDevice {
     func scheduleGC(after delay: SimTime) {
         if let t = gcTimer { namespace.clock.cancel(t) }
         let m = namespace.machine
-        gcTimer = m.addTimer(expires: m.jiffiesNow + m.toJiffies(delay)) { [self] in runGC() }
+        let expires = m.jiffiesNow + m.toJiffies(delay)
+        gcExpires = expires
+        gcTimer = m.addTimer(expires: expires) { [self] in runGC() }
+    }
+
+    /// Kernel: br_set_ageing_time(): the new time applies at once (the gc work runs now).
+    public func setAgeingTime(_ t: SimTime) {
+        ageingTime = t
+        scheduleGC(after: .zero)
     }
 
     /// Kernel: br_fdb_cleanup(): drops expired dynamic entries and re-arms for the next expiry.
@@ -248,6 +282,7 @@ public final class BridgeDevice: NetDevice {
             }
         }
         let delayJ = max(next - now, m.kernel.config.hz / 10)
+        gcExpires = now + delayJ
         gcTimer = m.addTimer(expires: now + delayJ) { [self] in runGC() }
     }
 

@@ -18,6 +18,9 @@ public struct KernelConfig: Sendable {
     public var wireLatency = SimTime.microseconds(50)
     /// Kernel tick rate; timers round to jiffies and to timer-wheel granularity as Linux does.
     public var hz: Int64 = 250
+    /// num_possible_cpus(): a veth device gets this many queues (veth_get_num_queues());
+    /// `ip -d link` shows them as numtxqueues/numrxqueues. 2 on the recording machine.
+    public var possibleCPUs = 2
     public init() {}
 }
 
