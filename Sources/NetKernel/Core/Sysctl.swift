@@ -6,7 +6,7 @@ import SimCore
 
 /// net.ipv4.* of one namespace.
 public struct IPv4NetConfig: Sendable {
-    /// net.ipv4.ip_forward (mirrors conf.all.forwarding).
+    /// net.ipv4.ip_forward: non-zero conf.all.forwarding (the same int in the kernel).
     public var forwarding = false
     public var defaultTTL: UInt8 = 64
     public var icmpEchoIgnoreAll = false
@@ -36,16 +36,34 @@ public struct IPv4NetConfig: Sendable {
 
 /// net.ipv4.conf.DEV.*
 public struct IPv4DeviceConfig: Sendable {
-    public var forwarding = false
+    /// proc_dointvec keys hold any int the user wrote (2 and -1 read back as written); the
+    /// stack only asks whether they are non-zero.
+    public var forwardingValue = 0
+    public var acceptLocalValue = 0
+    public var sendRedirectsValue = 1
+    public var proxyARPValue = 0
+    public var forwarding: Bool {
+        get { forwardingValue != 0 }
+        set { forwardingValue = newValue ? 1 : 0 }
+    }
+    public var acceptLocal: Bool {
+        get { acceptLocalValue != 0 }
+        set { acceptLocalValue = newValue ? 1 : 0 }
+    }
+    public var sendRedirects: Bool {
+        get { sendRedirectsValue != 0 }
+        set { sendRedirectsValue = newValue ? 1 : 0 }
+    }
+    public var proxyARP: Bool {
+        get { proxyARPValue != 0 }
+        set { proxyARPValue = newValue ? 1 : 0 }
+    }
     /// 0 off, 1 strict, 2 loose. A new namespace has 0 in "all" and "default" on Debian-less
     /// kernels (the init_net value 1 comes from systemd's sysctl.d, not the kernel).
     public var rpFilter = 0
     public var arpIgnore = 0
     public var arpAnnounce = 0
     public var arpAccept = 0
-    public var acceptLocal = false
-    public var sendRedirects = true
-    public var proxyARP = false
     public init() {}
 }
 

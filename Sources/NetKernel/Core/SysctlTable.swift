@@ -13,7 +13,8 @@ extension NetNamespace {
         for scope in ["all", "default"] + devices.map(\.name) {
             keys += SysctlTable.conf.map { "net.ipv4.conf.\(scope).\($0.name)" }
         }
-        for scope in ["default"] + devices.map(\.name) {
+        // Kernel: arp_init() registers neigh.default once, in init_net only.
+        for scope in (isRoot ? ["default"] : []) + devices.map(\.name) {
             keys += SysctlTable.neigh.map { "net.ipv4.neigh.\(scope).\($0.name)" }
         }
         return keys.sorted()
@@ -41,7 +42,9 @@ extension NetNamespace {
             let scope = parts[3]
             switch scope {
             case "all":
-                if let v = value { try e.set(&ipv4.allConf, v); e.afterAllWrite?(self) }
+                if let v = value {
+                    if e.name == "forwarding" { setForwardingEverywhere(try SysctlTable.int(v)) } else { try e.set(&ipv4.allConf, v) }
+                }
                 return e.get(ipv4.allConf)
             case "default":
                 if let v = value { try e.set(&ipv4.defaultConf, v) }
@@ -55,6 +58,7 @@ extension NetNamespace {
         if parts.count == 5, parts[0] == "net", parts[1] == "ipv4", parts[2] == "neigh",
            let e = SysctlTable.neigh.first(where: { $0.name == parts[4] }) {
             if parts[3] == "default" {
+                guard isRoot else { throw KernelError(.ENOENT) }
                 if let v = value { try e.setDefault(&ipv4.neighDefault, v) }
                 return e.getDefault(ipv4.neighDefault)
             }
@@ -65,13 +69,15 @@ extension NetNamespace {
         throw KernelError(.ENOENT)
     }
 
-    /// Kernel: inet_forward_change(): ip_forward and conf.all.forwarding set every device,
-    /// conf.default and each other.
-    func setForwardingEverywhere(_ on: Bool) {
-        ipv4.forwarding = on
-        ipv4.allConf.forwarding = on
-        ipv4.defaultConf.forwarding = on
-        for d in devices { d.ipv4Conf.forwarding = on }
+    /// Kernel: devinet_sysctl_forward() -> inet_forward_change(): a new value of ip_forward
+    /// (which is conf.all.forwarding) goes to conf.default and every device; writing the value
+    /// it already has changes nothing.
+    func setForwardingEverywhere(_ value: Int) {
+        guard value != ipv4.allConf.forwardingValue else { return }
+        ipv4.forwarding = value != 0
+        ipv4.allConf.forwardingValue = value
+        ipv4.defaultConf.forwardingValue = value
+        for d in devices { d.ipv4Conf.forwardingValue = value }
     }
 }
 
@@ -87,7 +93,6 @@ enum SysctlTable {
         let name: String
         let get: (IPv4DeviceConfig) -> String
         let set: (inout IPv4DeviceConfig, String) throws -> Void
-        var afterAllWrite: ((NetNamespace) -> Void)? = nil
     }
     struct Neigh {
         let name: String
@@ -97,18 +102,50 @@ enum SysctlTable {
         let setParms: (inout NeighbourParms, String) throws -> Void
     }
 
-    /// Kernel: proc_dointvec(): an optional sign, digits, blanks around.
-    static func int(_ s: String) throws -> Int {
-        let t = s.trimmingBlanks
-        guard let v = Int(t) else { throw KernelError(.EINVAL) }
+    /// Kernel: proc_get_long() for proc_dointvec(): blanks, an optional "-", a number in C's
+    /// base 0 (0x hex, a leading 0 octal) that fits an int and ends at a blank or the end;
+    /// "+1" and "1x" are EINVAL. What follows the one number is ignored.
+    static func int(_ s: String) throws -> Int { try ints(s, count: 1)[0] }
+
+    /// Kernel: __do_proc_dointvec(): up to `count` numbers; the first must parse, reading
+    /// stops at one that does not.
+    static func ints(_ s: String, count: Int) throws -> [Int] {
+        var out: [Int] = []
+        for word in s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).prefix(count) {
+            guard let v = cInt(word) else { break }
+            out.append(v)
+        }
+        guard !out.isEmpty else { throw KernelError(.EINVAL) }
+        return out
+    }
+
+    private static func cInt(_ word: Substring) -> Int? {
+        var w = word
+        let negative = w.first == "-"
+        if negative { w = w.dropFirst() }
+        guard let first = w.first, first.isASCII, first.isNumber else { return nil }
+        let magnitude: UInt64?
+        if w.hasPrefix("0x") || w.hasPrefix("0X") {
+            magnitude = UInt64(w.dropFirst(2), radix: 16)
+        } else if w.hasPrefix("0") && w.count > 1 {
+            magnitude = UInt64(w.dropFirst(), radix: 8)
+        } else {
+            magnitude = UInt64(w, radix: 10)
+        }
+        guard let m = magnitude, m <= UInt64(Int32.max) + (negative ? 1 : 0) else { return nil }
+        return negative ? -Int(m) : Int(m)
+    }
+
+    /// Kernel: proc_dointvec_minmax(): out of range is EINVAL.
+    static func int(_ s: String, in range: ClosedRange<Int>) throws -> Int {
+        let v = try int(s)
+        guard range.contains(v) else { throw KernelError(.EINVAL) }
         return v
     }
 
-    static func ints(_ s: String, count: Int) throws -> [Int] {
-        let parts = s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
-        guard !parts.isEmpty, parts.count <= count else { throw KernelError(.EINVAL) }
-        return try parts.map { try int($0) }
-    }
+    /// Kernel: proc_dointvec_ms_jiffies(): milliseconds kept in jiffies (HZ 250), rounded up,
+    /// so 5 reads back as 8.
+    static func msJiffies(_ n: Int) -> Int { (n + 3) / 4 * 4 }
 
     static func bool(_ s: String) throws -> Bool { try int(s) != 0 }
 
@@ -127,19 +164,19 @@ enum SysctlTable {
         bridgeNF("bridge-nf-pass-vlan-input-dev", \.passVLANInputDev),
         Global(name: "net.netfilter.nf_log_all_netns", get: { $0.xtables?.logAllNetns == true ? "1" : "0" },
                set: { ns, v in ns.netfilter.logAllNetns = try bool(v) }, rootOnly: true),
-        Global(name: "net.ipv4.ip_forward", get: { $0.ipv4.forwarding ? "1" : "0" },
-               set: { ns, v in ns.setForwardingEverywhere(try bool(v)) }),
+        Global(name: "net.ipv4.ip_forward", get: { String($0.ipv4.allConf.forwardingValue) },
+               set: { ns, v in ns.setForwardingEverywhere(try int(v)) }),
         Global(name: "net.ipv4.ip_default_ttl", get: { String($0.ipv4.defaultTTL) }, set: { ns, v in
             let n = try int(v)
             guard (1...255).contains(n) else { throw KernelError(.EINVAL) }
             ns.ipv4.defaultTTL = UInt8(n)
         }),
         Global(name: "net.ipv4.icmp_echo_ignore_all", get: { $0.ipv4.icmpEchoIgnoreAll ? "1" : "0" },
-               set: { ns, v in ns.ipv4.icmpEchoIgnoreAll = try bool(v) }),
+               set: { ns, v in ns.ipv4.icmpEchoIgnoreAll = try int(v, in: 0...1) != 0 }),
         Global(name: "net.ipv4.icmp_echo_ignore_broadcasts", get: { $0.ipv4.icmpEchoIgnoreBroadcasts ? "1" : "0" },
-               set: { ns, v in ns.ipv4.icmpEchoIgnoreBroadcasts = try bool(v) }),
+               set: { ns, v in ns.ipv4.icmpEchoIgnoreBroadcasts = try int(v, in: 0...1) != 0 }),
         Global(name: "net.ipv4.icmp_ratelimit", get: { String($0.ipv4.icmpRateLimitMS) },
-               set: { ns, v in ns.ipv4.icmpRateLimitMS = try int(v) }),
+               set: { ns, v in ns.ipv4.icmpRateLimitMS = msJiffies(try int(v, in: 0...Int(Int32.max))) }),
         Global(name: "net.ipv4.ip_local_port_range", get: { "\($0.ipv4.ipLocalPortRange.0)\t\($0.ipv4.ipLocalPortRange.1)" },
                set: { ns, v in
                    let r = try ints(v, count: 2)
@@ -148,24 +185,20 @@ enum SysctlTable {
                }),
     ]
 
-    static func confBool(_ name: String, _ kp: WritableKeyPath<IPv4DeviceConfig, Bool>) -> Conf {
-        Conf(name: name, get: { $0[keyPath: kp] ? "1" : "0" }, set: { c, v in c[keyPath: kp] = try bool(v) })
-    }
-
     static func confInt(_ name: String, _ kp: WritableKeyPath<IPv4DeviceConfig, Int>) -> Conf {
         Conf(name: name, get: { String($0[keyPath: kp]) }, set: { c, v in c[keyPath: kp] = try int(v) })
     }
 
     static let conf: [Conf] = [
-        Conf(name: "forwarding", get: { $0.forwarding ? "1" : "0" }, set: { c, v in c.forwarding = try bool(v) },
-             afterAllWrite: { ns in ns.setForwardingEverywhere(ns.ipv4.allConf.forwarding) }),
+        // conf.all.forwarding is written through ip_forward's path (Sysctl access below).
+        confInt("forwarding", \.forwardingValue),
         confInt("rp_filter", \.rpFilter),
         confInt("arp_ignore", \.arpIgnore),
         confInt("arp_announce", \.arpAnnounce),
         confInt("arp_accept", \.arpAccept),
-        confBool("accept_local", \.acceptLocal),
-        confBool("send_redirects", \.sendRedirects),
-        confBool("proxy_arp", \.proxyARP),
+        confInt("accept_local", \.acceptLocalValue),
+        confInt("send_redirects", \.sendRedirectsValue),
+        confInt("proxy_arp", \.proxyARPValue),
     ]
 
     static func ms(_ t: SimTime) -> String { String(t.ns / 1_000_000) }
@@ -178,7 +211,7 @@ enum SysctlTable {
         let parse: (String) throws -> SimTime = { v in
             let n = try int(v)
             guard n >= 0 else { throw KernelError(.EINVAL) }
-            return useMS ? .milliseconds(Int64(n)) : .seconds(Int64(n))
+            return useMS ? .milliseconds(Int64(msJiffies(n))) : .seconds(Int64(n))
         }
         return Neigh(name: name, getDefault: { get($0[keyPath: d]) }, setDefault: { $0[keyPath: d] = try parse($1) },
                      getParms: { get($0[keyPath: p]) }, setParms: { $0[keyPath: p] = try parse($1) })
@@ -186,8 +219,9 @@ enum SysctlTable {
 
     static func neighCount(_ name: String, _ d: WritableKeyPath<NeighbourDefaults, Int>,
                            _ p: WritableKeyPath<NeighbourParms, Int>) -> Neigh {
-        Neigh(name: name, getDefault: { String($0[keyPath: d]) }, setDefault: { $0[keyPath: d] = try int($1) },
-              getParms: { String($0[keyPath: p]) }, setParms: { $0[keyPath: p] = try int($1) })
+        // Kernel: NEIGH_SYSCTL_ZERO_INTMAX_ENTRY: 0 to INT_MAX.
+        Neigh(name: name, getDefault: { String($0[keyPath: d]) }, setDefault: { $0[keyPath: d] = try int($1, in: 0...Int(Int32.max)) },
+              getParms: { String($0[keyPath: p]) }, setParms: { $0[keyPath: p] = try int($1, in: 0...Int(Int32.max)) })
     }
 
     static let neigh: [Neigh] = [
