@@ -105,4 +105,37 @@ final class LinkFidelityTests: XCTestCase {
         // observed on Linux 6.18: veth_validate() has no extended ack.
         lab.check("fid_t> ip link add v9 mtu 65536 type veth", status: 2, stderr: "RTNETLINK answers: Invalid argument")
     }
+
+    /// `netns` moves the new device, not its peer; without a name the kernel numbers both;
+    /// on/off words and `show master` failures as iproute2 words them.
+    func testAddPlacesAndNamesAndFilters() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add fid_t
+            ip netns add fid_c1
+            fid_t> ip link add veth0 type veth peer name veth9
+            fid_t> ip link add veth5 netns fid_c1 type veth peer name veth6
+            fid_t> ip link add type veth
+            """)
+        for d in ["veth9", "veth0", "veth6", "veth1", "veth2"] { lab.noteRandomMAC("fid_t", d) }
+        // observed on Linux 6.18: veth6 stays here; veth1 (the peer, made first) and veth2.
+        lab.check("fid_t> ip -br link", """
+            lo               DOWN           00:00:00:00:00:00 <LOOPBACK>\u{20}
+            veth9@veth0      DOWN           <mac:veth9> <BROADCAST,MULTICAST,M-DOWN>\u{20}
+            veth0@veth9      DOWN           <mac:veth0> <BROADCAST,MULTICAST,M-DOWN>\u{20}
+            veth6@if2        DOWN           <mac:veth6> <BROADCAST,MULTICAST>\u{20}
+            veth1@veth2      DOWN           <mac:veth1> <BROADCAST,MULTICAST,M-DOWN>\u{20}
+            veth2@veth1      DOWN           <mac:veth2> <BROADCAST,MULTICAST,M-DOWN>\u{20}
+            """)
+        lab.check("fid_t> ip link set veth0 promisc maybe", status: 1, stderr: """
+            Error: argument of "promisc" must be "on" or "off", not "maybe"
+            """)
+        lab.check("fid_t> ip link show master nosuch", status: 255, stderr: """
+            Error: argument "nosuch" is wrong: Device does not exist
+
+            """)
+        lab.check("fid_t> ip link add", status: 1, stderr: """
+            Not enough information: "type" argument is required
+            """)
+    }
 }

@@ -257,19 +257,21 @@ enum IPLink {
         switch v {
         case "on": return true
         case "off": return false
-        default: throw ToolFailure(message: "Error: argument of \"\(key)\" must be \"on\" or \"off\", not \"\(v)\"", status: 255)
+        // Observed on Linux 6.18: parse_on_off()'s failure ends iplink_parse() with exit status 1.
+        default: throw ToolFailure(message: "Error: argument of \"\(key)\" must be \"on\" or \"off\", not \"\(v)\"", status: 1)
         }
     }
 
     static func add(_ args: [String], _ ctx: ToolContext) throws -> ShellOutcome {
         let p = try parse(args, ctx, forAdd: true)
-        guard let name = p.dev else {
-            throw ToolFailure(message: "Not enough information: \"dev\" argument is required.", status: 255)
-        }
         guard let type = p.type else {
             throw ToolFailure(message: "Not enough information: \"type\" argument is required", status: 1)
         }
         let ns = p.change.namespace ?? ctx.namespace
+        // Without a name the kernel picks "<kind>%d" (rtnl_create_link()); a veth's peer, made
+        // first, takes the lower number (observed on Linux 6.18: `ip link add type veth` with
+        // veth0 taken makes veth1 (peer) and veth2).
+        let name = p.dev ?? ns.allocateName("\(type)%d", skipping: type == "veth" ? 1 : 0)
         let kind: LinkKind
         switch type {
         case "veth":
@@ -280,12 +282,15 @@ enum IPLink {
                 guard first == "peer" else {
                     throw ToolFailure(message: "Error: argument \"\(first)\" is wrong: unknown option", status: 255)
                 }
-                let peer = try parse(Array(p.typeArgs.dropFirst()), ctx.with(namespace: ns), forAdd: true)
+                let peer = try parse(Array(p.typeArgs.dropFirst()), ctx, forAdd: true)
                 peerName = peer.dev
                 peerNS = peer.change.namespace
                 peerAddr = peer.change.address
             }
-            kind = .veth(peerName: peerName, peerNamespace: peerNS, peerAddress: peerAddr)
+            // veth_newlink(): the peer is made in the caller's namespace unless it names its own,
+            // even when `netns` sends the new device elsewhere (observed on Linux 6.18: `ip link
+            // add veth5 netns c1 type veth peer name veth6` leaves veth6 here).
+            kind = .veth(peerName: peerName, peerNamespace: peerNS ?? ctx.namespace, peerAddress: peerAddr)
         case "bridge":
             kind = .bridge
         case "vxlan":
@@ -359,9 +364,8 @@ enum IPLink {
             case "up": filter.up = true
             case "master":
                 let v = try IPCommand.next(&it)
-                guard let m = ctx.namespace.device(named: v) else {
-                    throw ToolFailure(message: "Device \"\(v)\" does not exist.", status: 1)
-                }
+                // Observed on Linux 6.18: iplink_filter_req()'s invarg, with its empty line.
+                guard let m = ctx.namespace.device(named: v) else { throw IPCommand.invarg("Device does not exist", v) }
                 filter.master = m
             case "type": filter.type = try IPCommand.next(&it)
             case "dev":

@@ -148,12 +148,20 @@ extension NetNamespace {
         guard validName(n) else { throw KernelError(.EINVAL) }
     }
 
-    /// Kernel: dev_alloc_name(): "veth%d" takes the lowest free number.
-    func allocateName(_ pattern: String) -> String {
+    /// Kernel: dev_alloc_name(): "veth%d" takes the lowest free number; `skipping` free
+    /// numbers that a device registered first will take.
+    public func allocateName(_ pattern: String, skipping: Int = 0) -> String {
         let parts = pattern.split(separator: "%", maxSplits: 1)
         let head = String(parts[0]), tail = String(parts.count > 1 ? parts[1].dropFirst() : "")
         var i = 0
-        while device(named: head + String(i) + tail) != nil { i += 1 }
+        var skip = skipping
+        while true {
+            if device(named: head + String(i) + tail) == nil {
+                if skip == 0 { break }
+                skip -= 1
+            }
+            i += 1
+        }
         return head + String(i) + tail
     }
 
