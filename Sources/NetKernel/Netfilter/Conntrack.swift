@@ -175,6 +175,9 @@ extension NetNamespace {
     /// `conntrack -F`.
     public func flushConntrack() { conntrack.flush() }
 
+    /// Kernel: nf_ct_delete(), as ctnetlink_del_conntrack() calls it for `conntrack -D`.
+    public func deleteConntrack(_ e: ConntrackEntry) { conntrack.remove(e) }
+
     /// The conntrack state of a packet as the state/conntrack matches test it.
     public func conntrackState(of p: Packet) -> CTStateSet {
         guard let info = p.ctInfo else { return p.ctInvalid ? .invalid : .untracked }
