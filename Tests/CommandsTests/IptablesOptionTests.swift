@@ -101,4 +101,26 @@ final class IptablesOptionTests: XCTestCase {
             -A FORWARD -o a/b -j ACCEPT
             """)
     }
+
+    /// libxt_mark lists an inverted mark as "mark match ! VALUE".
+    func testInvertedMarkListing() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add nf_t
+            nf_t> iptables -A INPUT -m mark ! --mark 0x1/0xff -j ACCEPT
+            nf_t> iptables -A INPUT -m mark --mark 16 -j ACCEPT
+            """)
+        // observed on Linux 6.18: the same lines.
+        lab.check("nf_t> iptables -L INPUT", """
+            Chain INPUT (policy ACCEPT)
+            target     prot opt source               destination        \u{20}
+            ACCEPT     all  --  anywhere             anywhere             mark match ! 0x1/0xff
+            ACCEPT     all  --  anywhere             anywhere             mark match 0x10
+            """)
+        lab.check("nf_t> iptables -S INPUT", """
+            -P INPUT ACCEPT
+            -A INPUT -m mark ! --mark 0x1/0xff -j ACCEPT
+            -A INPUT -m mark --mark 0x10 -j ACCEPT
+            """)
+    }
 }

@@ -757,7 +757,8 @@ extension XTMatch {
         case .physdev(let m):
             return " PHYSDEV match" + m.optionText
         case .mark(let v, let mask, let inv):
-            var s = " mark match " + (inv ? "!" : "") + "0x" + String(v, radix: 16)
+            // libxt_mark prints " !" on its own before the value.
+            var s = " mark match" + (inv ? " !" : "") + " 0x" + String(v, radix: 16)
             if mask != 0xffff_ffff { s += "/0x" + String(mask, radix: 16) }
             return s
         }
