@@ -4,6 +4,8 @@
 // are the simulated ones where the real run's typing speed differs (noted at each).
 
 import XCTest
+import SimCore
+@testable import Commands
 
 final class LinkDetailsTests: XCTestCase {
 
@@ -74,5 +76,56 @@ final class LinkDetailsTests: XCTestCase {
         let r = lab.exec("fid_t> brctl foo")
         XCTAssertEqual(r.err, "never heard of command [foo]\n")
         XCTAssertEqual(r.status, 1)
+    }
+
+    /// Runs a command that keeps running (ping) for `seconds` of virtual time.
+    private func runFor(_ lab: Lab, _ line: String, seconds: Int64 = 5) {
+        var held: SimProcess?
+        if case let .process(p) = Shell.run(Lab.argv(line), lab.ctx) { held = p }
+        try! lab.kernel.clock.run(until: lab.kernel.clock.now + .seconds(seconds))
+        _ = held
+    }
+
+    /// `ip -s link`; a device without carrier drops what it is given before the taps.
+    func testLinkStatistics() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add fid_t
+            fid_t> ip link add veth0 address 02:00:00:00:00:10 type veth peer name veth1 address 02:00:00:00:00:11
+            fid_t> ip addr add 10.0.0.1/24 dev veth0
+            fid_t> ip link set veth0 up
+            """)
+        // observed on Linux 6.18: the peer is down, so the three ARP requests never leave.
+        runFor(lab, "fid_t> ping -c 2 10.0.0.2")
+        lab.check("fid_t> ip -s link show veth0", """
+            3: veth0@veth1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN mode DEFAULT group default qlen 1000
+                link/ether 02:00:00:00:00:10 brd ff:ff:ff:ff:ff:ff
+                RX:  bytes packets errors dropped  missed   mcast          \u{20}
+                         0       0      0       0       0       0\u{20}
+                TX:  bytes packets errors dropped carrier collsns          \u{20}
+                         0       0      0       3       0       0\u{20}
+            """)
+    }
+
+    /// Frames a bridge passes up count without their Ethernet header.
+    func testBridgeReceiveBytes() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add fid_t
+            ip netns add fid_c1
+            fid_t> ip link add br0 type bridge
+            fid_t> ip link set br0 up
+            fid_t> ip addr add 10.0.0.254/24 dev br0
+            fid_t> ip link add va type veth peer name eth0 netns fid_c1
+            fid_t> ip link set va master br0
+            fid_t> ip link set va up
+            fid_c1> ip link set eth0 up
+            fid_c1> ip addr add 10.0.0.1/24 dev eth0
+            """)
+        runFor(lab, "fid_c1> ping -c 1 10.0.0.254", seconds: 2)
+        // observed on Linux 6.18: the ARP request and the echo request, 28 + 84 bytes.
+        let out = lab.exec("fid_t> ip -s link show br0").out
+        XCTAssertTrue(out.contains("    RX:  bytes packets errors dropped  missed   mcast           \n"
+                                   + "           112       2      0       0       0       0 \n"), out)
     }
 }

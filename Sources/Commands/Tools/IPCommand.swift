@@ -19,6 +19,8 @@ struct IPOptions {
     var brief = false
     var oneline = false
     var stats = false
+    /// How many times -s was given (-s -s adds the error breakdowns).
+    var statsLevel = 0
     var details = false
     var family4 = false
 }
@@ -69,7 +71,7 @@ enum IPCommand {
                 }
                 ctx = ctx.with(namespace: ns)
             case "4": opts.family4 = true
-            case "s", "stats", "statistics": opts.stats = true
+            case "s", "stats", "statistics": opts.stats = true; opts.statsLevel += 1
             case "d", "details": opts.details = true
             case "o", "oneline": opts.oneline = true
             case "br", "brief": opts.brief = true
@@ -77,7 +79,7 @@ enum IPCommand {
             default:
                 if matches(o, "brief") { opts.brief = true; continue }
                 if matches(o, "oneline") { opts.oneline = true; continue }
-                if matches(o, "statistics") { opts.stats = true; continue }
+                if matches(o, "statistics") { opts.stats = true; opts.statsLevel += 1; continue }
                 if matches(o, "details") { opts.details = true; continue }
                 throw ToolFailure(message: "Option \"\(a)\" is unknown, try \"ip -help\".", status: 255)
             }
@@ -397,6 +399,7 @@ enum IPLink {
                 ctx.println(IPFormat.headerLine(d, mode: true))
                 let extra = opts.details ? IPFormat.details(d, viewer: ctx.namespace) ?? "" : ""
                 ctx.println(IPFormat.linkLayerLine(d) + extra)
+                if opts.statsLevel == 1 { IPFormat.linkStats(d).forEach(ctx.println) }
             }
         }
         return .finished(0)

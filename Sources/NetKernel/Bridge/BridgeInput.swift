@@ -76,7 +76,9 @@ extension BridgeDevice {
         let ns = namespace
         ns.deliverToTaps(self, q.bytes, .incoming)
         stats.rxPackets += 1
-        stats.rxBytes += q.bytes.count
+        // br_pass_frame_up() counts skb->len after the port's eth_type_trans() pulled the
+        // Ethernet header (observed on Linux 6.18: 4 echo frames up br0 count 224 bytes).
+        stats.rxBytes += q.bytes.count - EthernetHeader.length
         ns.deliverUp(self, q)
     }
 }

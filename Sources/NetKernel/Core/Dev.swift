@@ -63,6 +63,16 @@ extension NetNamespace {
             dev.stats.txDropped += 1
             return
         }
+        // Without carrier, linkwatch's dev_deactivate() has given the device the noop qdisc:
+        // __dev_queue_xmit() drops the frame before the taps and counts it in tx_dropped.
+        // Observed on Linux 6.18: a veth whose peer is down sends nothing tcpdump can see and
+        // `ip -s link` counts 0 packets, 3 dropped for three ARP requests. (Linkwatch applies a
+        // carrier loss within a second; here it is at once.)
+        guard dev.carrier else {
+            kernel.trace(self, dev, .drop, "no carrier (\(DropReason.qdiscDrop.rawValue))")
+            dev.stats.txDropped += 1
+            return
+        }
         dev.stats.txPackets += 1
         dev.stats.txBytes += p.bytes.count
         if !dev.taps.isEmpty {

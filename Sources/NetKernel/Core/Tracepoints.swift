@@ -40,6 +40,7 @@ public enum DropReason: String, Sendable {
     case unhandledProto = "UNHANDLED_PROTO"
     case noSocket = "NO_SOCKET"
     case devReady = "DEV_READY"
+    case qdiscDrop = "QDISC_DROP"
     case fullRing = "FULL_RING"
     case neighFailed = "NEIGH_FAILED"
     case neighQueueFull = "NEIGH_QUEUEFULL"
