@@ -25,7 +25,23 @@ enum ConntrackCommand {
         var icmpType: UInt8?, icmpCode: UInt8?, icmpID: UInt16?
         var status: (assured: Bool, seenReply: Bool, none: Bool)?
         var mark: (value: UInt32, mask: UInt32)?
-        var srcNAT = false, dstNAT = false, anyNAT = false
+        /// -n, -g, -j, each with the address it may name.
+        var srcNAT: IPv4Address??, dstNAT: IPv4Address??, anyNAT: IPv4Address??
+
+        /// libnetfilter_conntrack's NFCT_GOPT_IS_SNAT / IS_DNAT: a binding that changed the
+        /// address; IS_SPAT / IS_DPAT: one that changed the port word of the tuple (an ICMP
+        /// id never equals the reply's type and code, so every ICMP flow with a binding has
+        /// one). Without an address a filter takes either; with one, the address kind only.
+        static func snat(_ e: ConntrackEntry, _ a: IPv4Address?) -> Bool {
+            guard e.natDone.src else { return false }
+            if let a { return e.reply.dst != e.original.src && e.reply.dst == a }
+            return e.reply.dst != e.original.src || e.reply.dstPort != e.original.srcPort
+        }
+        static func dnat(_ e: ConntrackEntry, _ a: IPv4Address?) -> Bool {
+            guard e.natDone.dst else { return false }
+            if let a { return e.reply.src != e.original.dst && e.reply.src == a }
+            return e.reply.src != e.original.dst || e.reply.srcPort != e.original.dstPort
+        }
 
         func matches(_ e: ConntrackEntry) -> Bool {
             if family6 || anyIPv6 { return false }
@@ -49,9 +65,9 @@ enum ConntrackCommand {
                 if s.none && (e.assured || e.seenReply) { return false }
             }
             if let m = mark, e.mark & m.mask != m.value & m.mask { return false }
-            if srcNAT && !e.srcNAT { return false }
-            if dstNAT && !e.dstNAT { return false }
-            if anyNAT && !(e.srcNAT || e.dstNAT) { return false }
+            if let a = srcNAT, !Filter.snat(e, a) { return false }
+            if let a = dstNAT, !Filter.dnat(e, a) { return false }
+            if let a = anyNAT, !Filter.snat(e, a) && !Filter.dnat(e, a) { return false }
             return true
         }
     }
@@ -188,9 +204,13 @@ enum ConntrackCommand {
                 if command != "E" { return bad("Illegal option `--event-mask' with this command") }
             case "t":
                 if command == "L" || command == "D" || command == "F" { return bad("Illegal option `--timeout' with this command") }
-            case "n": f.srcNAT = true
-            case "g": f.dstNAT = true
-            case "j": f.anyNAT = true
+            case "n", "g", "j":
+                var a: IPv4Address?
+                if let v = arg {
+                    guard let addr = parseAddress(v) else { return bad("Invalid IP address `\(v)'") }
+                    if case .v4(let x) = addr { a = x } else { f.anyIPv6 = true }
+                }
+                if l == "n" { f.srcNAT = .some(a) } else if l == "g" { f.dstNAT = .some(a) } else { f.anyNAT = .some(a) }
             case "z", "w", "c", "b", "l":
                 break
             default:

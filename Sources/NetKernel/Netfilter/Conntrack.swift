@@ -61,6 +61,8 @@ public final class ConntrackEntry {
     public internal(set) var dstNAT = false
     /// Which NAT manips have been decided (nf_nat_initialized()).
     var natInitialized: (src: Bool, dst: Bool) = (false, false)
+    /// IPS_SRC_NAT_DONE / IPS_DST_NAT_DONE: the NAT hook set up a binding (a null one too).
+    public var natDone: (src: Bool, dst: Bool) { natInitialized }
     public internal(set) var tcpState: TCPConntrackState = .none
     /// Absolute jiffies of expiry.
     var expires: Int64 = 0
