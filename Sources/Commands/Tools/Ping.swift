@@ -21,10 +21,69 @@ public final class Ping: SimProcess {
         var size = 56
         var ttl: UInt8?
         var quiet = false
+        /// -D: each reply line starts with the receive time as [seconds.microseconds].
+        var timestamps = false
         var broadcast = false
         var tos: UInt8 = 0
         var host = ""
+        /// -I: a device (SO_BINDTODEVICE) or a source address (bind()).
+        var device: NetDevice?
+        var source: IPv4Address?
     }
+
+    /// iputils 20221126's usage (stderr, exit 2) after a bad option or a missing argument.
+    static let usage = """
+
+        Usage
+          ping [options] <destination>
+
+        Options:
+          <destination>      dns name or ip address
+          -a                 use audible ping
+          -A                 use adaptive ping
+          -B                 sticky source address
+          -c <count>         stop after <count> replies
+          -C                 call connect() syscall on socket creation
+          -D                 print timestamps
+          -d                 use SO_DEBUG socket option
+          -e <identifier>    define identifier for ping session, default is random for
+                             SOCK_RAW and kernel defined for SOCK_DGRAM
+                             Imply using SOCK_RAW (for IPv4 only for identifier 0)
+          -f                 flood ping
+          -h                 print help and exit
+          -I <interface>     either interface name or address
+          -i <interval>      seconds between sending each packet
+          -L                 suppress loopback of multicast packets
+          -l <preload>       send <preload> number of packages while waiting replies
+          -m <mark>          tag the packets going out
+          -M <pmtud opt>     define mtu discovery, can be one of <do|dont|want>
+          -n                 no dns name resolution
+          -O                 report outstanding replies
+          -p <pattern>       contents of padding byte
+          -q                 quiet output
+          -Q <tclass>        use quality of service <tclass> bits
+          -s <size>          use <size> as number of data bytes to be sent
+          -S <size>          use <size> as SO_SNDBUF socket option value
+          -t <ttl>           define time to live
+          -U                 print user-to-user latency
+          -v                 verbose output
+          -V                 print version and exit
+          -w <deadline>      reply wait <deadline> in seconds
+          -W <timeout>       time to wait for response
+
+        IPv4 options:
+          -4                 use IPv4
+          -b                 allow pinging broadcast
+          -R                 record route
+          -T <timestamp>     define timestamp, can be one of <tsonly|tsandaddr|tsprespec>
+
+        IPv6 options:
+          -6                 use IPv6
+          -F <flowlabel>     define flow label, default is random
+          -N <nodeinfo opt>  use icmp6 node info query, try <help> as argument
+
+        For more details see ping(8).
+        """
 
     public let name = "ping"
     public let pid: Int32
@@ -56,6 +115,9 @@ public final class Ping: SimProcess {
         self.ident = UInt16(truncatingIfNeeded: pid)
         self.socket = ctx.namespace.openRawSocket(proto: .icmp)
         socket.ttl = opts.ttl
+        socket.broadcast = opts.broadcast
+        socket.boundDevice = opts.device
+        socket.boundAddress = opts.source
         // ICMP_FILTER as iputils installs it: replies and the errors about our probes.
         socket.icmpFilter = [0, 3, 4, 5, 11, 12]
         socket.recvErr = true
@@ -67,6 +129,8 @@ public final class Ping: SimProcess {
         var it = args.makeIterator()
         var dest: String?
         func bad(_ m: String, _ status: Int32 = 1) -> ShellOutcome { ctx.eprintln("ping: " + m); return .finished(status) }
+        func usage(_ m: String) -> ShellOutcome { ctx.eprintln("ping: " + m + "\n" + Ping.usage); return .finished(2) }
+        var interfaceArg: String?
         func value(_ flag: String, _ inline: String) -> String? { inline.isEmpty ? it.next() : inline }
         while let a = it.next() {
             guard a.hasPrefix("-"), a.count > 1 else {
@@ -80,14 +144,19 @@ public final class Ping: SimProcess {
                 let inline = String(chars)
                 switch f {
                 case "q": o.quiet = true
-                case "n", "v", "U", "D", "A", "a": break
+                case "n", "v", "U", "A", "a", "4": break
+                case "D": o.timestamps = true
                 case "b": o.broadcast = true
-                case "c", "i", "W", "w", "s", "t", "Q":
+                case "h":
+                    ctx.eprintln(Ping.usage)
+                    return .finished(2)
+                case "c", "i", "W", "w", "s", "t", "Q", "I":
                     chars = []
-                    guard let v = value(String(f), inline) else { return bad("option requires an argument -- '\(f)'", 2) }
+                    guard let v = value(String(f), inline) else { return usage("option requires an argument -- '\(f)'") }
                     switch f {
                     case "c":
-                        guard let n = Int(v), n >= 1 else {
+                        guard let n = Int(v) else { return bad("invalid argument: '\(v)'") }
+                        guard n >= 1 else {
                             return bad("invalid argument: '\(v)': out of range: 1 <= value <= 9223372036854775807")
                         }
                         o.count = n
@@ -95,9 +164,7 @@ public final class Ping: SimProcess {
                         guard let t = SimTime.parseSeconds(v) else { return bad("bad timing interval: \(v)", 2) }
                         o.interval = t
                         o.intervalMS = t.ns / 1_000_000
-                        if o.intervalMS < 10 && o.intervalMS != 0 {
-                            return bad("cannot flood, minimal interval for user must be >= 10 ms, use -i 0.010 (or higher)", 2)
-                        }
+                        // The 10 ms minimum is for users other than root.
                     case "W":
                         guard let t = SimTime.parseSeconds(v) else { return bad("bad linger time: \(v)", 2) }
                         o.linger = t
@@ -105,15 +172,20 @@ public final class Ping: SimProcess {
                         guard let t = SimTime.parseSeconds(v) else { return bad("invalid argument: '\(v)'", 1) }
                         o.deadline = t
                     case "s":
-                        guard let n = Int(v), (0...65507).contains(n) else {
+                        guard let n = Int(v) else { return bad("invalid argument: '\(v)'") }
+                        guard (0...Int(Int32.max)).contains(n) else {
                             return bad("invalid argument: '\(v)': out of range: 0 <= value <= 2147483647")
                         }
                         o.size = n
                     case "t":
-                        guard let n = Int(v), (1...255).contains(n) else {
-                            return bad("invalid argument: '\(v)': out of range: 1 <= value <= 255")
+                        guard let n = Int(v) else { return bad("invalid argument: '\(v)'") }
+                        guard (0...255).contains(n) else {
+                            return bad("invalid argument: '\(v)': out of range: 0 <= value <= 255")
                         }
+                        // setsockopt(IP_TTL, 0) is EINVAL, found once the socket is set up.
+                        if n == 0 { return bad("cannot set unicast time-to-live: Invalid argument", 2) }
                         o.ttl = UInt8(n)
+                    case "I": interfaceArg = v
                     case "Q":
                         guard let n = Int(v, radix: v.hasPrefix("0x") ? 16 : 10) ?? Int(v.dropFirst(2), radix: 16), (0...255).contains(n) else {
                             return bad("the decimal value of TOS bits must be in range 0-255: \(v)", 2)
@@ -122,18 +194,27 @@ public final class Ping: SimProcess {
                     default: break
                     }
                 default:
-                    return bad("invalid option -- '\(f)'", 2)
+                    return usage("invalid option -- '\(f)'")
                 }
             }
         }
         guard let host = dest else { return bad("usage error: Destination address required") }
         o.host = host
         guard let addr = IPv4Address(host) else { return bad("\(host): Name or service not known", 2) }
+        if let i = interfaceArg {
+            if let a = IPv4Address(i) {
+                guard ctx.namespace.isLocalAddress(a) else { return bad("bind: Cannot assign requested address", 2) }
+                o.source = a
+            } else {
+                guard let d = ctx.namespace.device(named: i) else { return bad("SO_BINDTODEVICE \(i): No such device", 2) }
+                o.device = d
+            }
+        }
         // iputils connect()s a UDP probe socket to learn the source address: routing errors
         // surface here, before anything is printed.
         let route: OutputRoute
         do {
-            route = try ctx.namespace.routeOutput(to: addr)
+            route = try ctx.namespace.routeOutput(to: addr, source: o.source, oif: o.device)
         } catch let e as KernelError {
             // iputils takes EACCES from connect() (a prohibit route, as for a broadcast
             // address without SO_BROADCAST) for a broadcast ping; with -b it warns and retries,
@@ -150,13 +231,20 @@ public final class Ping: SimProcess {
             return bad("Do you want to ping broadcast? Then -b. If not, check your local firewall rules", 2)
         }
         if route.type == .broadcast { ctx.eprintln("WARNING: pinging broadcast address") }
-        let p = Ping(ctx: ctx, opts: o, target: addr)
+        if let d = o.device, !d.addresses.contains(where: { $0.local == route.source }) {
+            ctx.eprintln("ping: Warning: source address might be selected on device other than: \(d.name)")
+        }
+        if o.device != nil || o.source != nil { o.source = route.source }
+        // connect() to 0.0.0.0 reaches this host: iputils shows and pings the address it got.
+        let p = Ping(ctx: ctx, opts: o, target: addr.isZero ? route.nextHop : addr)
         p.begin()
         return .process(p)
     }
 
     private func begin() {
-        ctx.println("PING \(opts.host) (\(target)) \(opts.size)(\(opts.size + 28)) bytes of data.")
+        var from = ""
+        if let s = opts.source { from = "from \(s) \(opts.device?.name ?? ""): " }
+        ctx.println("PING \(opts.host) (\(target)) \(from)\(opts.size)(\(opts.size + 28)) bytes of data.")
         socket.onReceive = { [weak self] p in self?.receive(p) }
         socket.onError = { [weak self] e in self?.receiveError(e) }
         startTime = ctx.now
@@ -185,6 +273,17 @@ public final class Ping: SimProcess {
         guard !isFinished else { return }
         let seq = ntransmitted + 1
         do {
+            if opts.size + 8 > 65535 {
+                // raw_sendmsg(): EMSGSIZE before anything is queued; iputils says nothing.
+                throw KernelError(.EMSGSIZE)
+            }
+            if opts.size + 28 > 65535 {
+                // ip_append_data(): the datagram exceeds the IP maximum; IP_RECVERR queues a
+                // local error that iputils prints and counts.
+                ctx.eprintln("ping: local error: message too long, mtu=65535")
+                nerrors += 1
+                throw KernelError(.EMSGSIZE)
+            }
             try socket.send(to: target, payload: payload(seq: seq), tos: opts.tos)
         } catch {
             // pinger(): a failed send (EPERM from a netfilter DROP or REJECT at OUTPUT) with
@@ -274,7 +373,7 @@ public final class Ping: SimProcess {
             var line = "\(icmp.length) bytes from \(IPv4View.source(p.bytes, at: o)): icmp_seq=\(seq) ttl=\(IPv4View.ttl(p.bytes, at: o))"
             if timing { line += " time=" + Ping.formatRTT(triptime) + " ms" }
             if dup { line += " (DUP!)" }
-            ctx.println(line)
+            ctx.println(stamp() + line)
         }
         scheduleNext()
     }
@@ -286,9 +385,17 @@ public final class Ping: SimProcess {
         nerrors += 1
         acknowledge(Int(inner.sequence))
         if !opts.quiet {
-            ctx.println("From \(e.offender) icmp_seq=\(inner.sequence) " + Ping.describe(type: e.type, code: e.code, info: e.info))
+            ctx.println(stamp() + "From \(e.offender) icmp_seq=\(inner.sequence) " + Ping.describe(type: e.type, code: e.code, info: e.info))
         }
         scheduleNext()
+    }
+
+    /// iputils print_timestamp() for -D.
+    private func stamp() -> String {
+        guard opts.timestamps else { return "" }
+        let w = ctx.wallNow.ns
+        let us = String((w % 1_000_000_000) / 1000)
+        return "[\(w / 1_000_000_000).\(String(repeating: "0", count: 6 - us.count))\(us)] "
     }
 
     /// iputils pr_icmph() wording.

@@ -25,6 +25,12 @@ public final class RawSocket {
     public let proto: IPProtocol
     /// IP_TTL; nil uses net.ipv4.ip_default_ttl.
     public var ttl: UInt8?
+    /// SO_BROADCAST: sending to a broadcast address is allowed (else EACCES).
+    public var broadcast = false
+    /// SO_BINDTODEVICE: output goes through this device (a route through another is not used).
+    public var boundDevice: NetDevice?
+    /// bind(): the source address of what the socket sends.
+    public var boundAddress: IPv4Address?
     /// ICMP_FILTER: types that are delivered (nil: all).
     public var icmpFilter: Set<UInt8>?
     /// Called with the packet (IP header at `network`) when one arrives.
@@ -44,14 +50,16 @@ public final class RawSocket {
     /// ID 0 for DF packets of an unconnected socket), then ip_local_out.
     public func send(to dst: IPv4Address, payload: [UInt8], tos: UInt8 = 0) throws {
         let ns = namespace
-        let route = try ns.routeOutput(to: dst)
-        if route.type == .broadcast {
+        let route = try ns.routeOutput(to: dst, source: boundAddress, oif: boundDevice)
+        if route.type == .broadcast && !broadcast {
             throw KernelError(.EACCES) // SO_BROADCAST not set
         }
         let total = IPv4Header.minimumLength + payload.count
         guard total <= 65535 else { throw KernelError(.EMSGSIZE) }
+        // A zero destination is this host: the lookup rewrote it to the source (fl4->daddr).
+        let daddr = dst.isZero ? route.nextHop : dst
         var h = IPv4Header(totalLength: UInt16(total), dontFragment: total <= route.device.mtu,
-                           ttl: ttl ?? ns.ipv4.defaultTTL, proto: proto, source: route.source, destination: dst, tos: tos)
+                           ttl: ttl ?? ns.ipv4.defaultTTL, proto: proto, source: route.source, destination: daddr, tos: tos)
         h.identification = ns.selectIdent(h)
         if let e = ns.ipSendLocal(h, payload: payload, route: route) { throw KernelError(e) }
     }
