@@ -126,4 +126,31 @@ final class ConntrackCommandTests: XCTestCase {
         lab.check("ct_a> conntrack -L -j 10.9.0.2", stderr: shown(0))
         lab.check("ct_a> conntrack -L -j foo", status: 2, stderr: "conntrack v1.4.7 (conntrack-tools): Invalid IP address `foo'\n\(tryHelp)")
     }
+
+    /// A retransmitted SYN of a connection nobody answers leaves its SYN_SENT timeout
+    /// running: 2.2 s after the first SYN (retransmitted at 1 s) 117 s are left.
+    func testSynRetransmissionDoesNotRenewTheTimeout() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add ct_a
+            ip netns add ct_b
+            ct_a> ip link add va type veth peer name vb
+            ct_a> ip link set vb netns ct_b
+            ct_a> ip addr add 10.9.0.1/24 dev va
+            ct_a> ip link set va up
+            ct_b> ip addr add 10.9.0.2/24 dev vb
+            ct_b> ip link set vb up
+            ct_a> iptables -A INPUT -m conntrack --ctstate INVALID -j DROP
+            ct_b> iptables -A INPUT -p tcp --dport 7000 -j DROP
+            """)
+        var client: SimProcess?
+        if case .process(let p) = Shell.run(Lab.argv("ct_a> nc 10.9.0.2 7000"), lab.ctx) { client = p }
+        try! lab.kernel.clock.run(until: lab.kernel.clock.now + .milliseconds(2200))
+        let e = lab.machine.namespace(named: "ct_a")!.conntrack.entries(now: lab.machine.jiffiesNow).first!
+        // observed on Linux 6.18: 119 at 0.5 s, 118 at 1.1 s and 1.7 s, 117 at 2.3 s.
+        lab.check("ct_a> conntrack -L", """
+            tcp      6 117 SYN_SENT src=10.9.0.1 dst=10.9.0.2 sport=\(e.original.srcPort) dport=7000 [UNREPLIED] src=10.9.0.2 dst=10.9.0.1 sport=7000 dport=\(e.original.srcPort) mark=0 use=1
+            """, stderr: "conntrack v1.4.7 (conntrack-tools): 1 flow entries have been shown.")
+        client?.interrupt()
+    }
 }

@@ -272,6 +272,9 @@ extension NetNamespace {
                 e.assured = true
             }
             e.tcpState = new
+            // Kernel: a retransmitted SYN of an unanswered connection does not renew the
+            // timeout (else port reuse could keep the entry alive forever).
+            if !e.seenReply && index == .syn && old == .synSent { return .accept }
             timeout = new.timeout
         case .udp:
             // Kernel: nf_conntrack_udp_packet(): 30 s while unreplied or young; a flow still
