@@ -128,4 +128,34 @@ final class LinkDetailsTests: XCTestCase {
         XCTAssertTrue(out.contains("    RX:  bytes packets errors dropped  missed   mcast           \n"
                                    + "           112       2      0       0       0       0 \n"), out)
     }
+
+    /// A vxlan device counts the inner frames without their Ethernet header.
+    func testVXLANByteCounters() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add fid_a
+            ip netns add fid_b
+            fid_a> ip link add u0 type veth peer name u1 netns fid_b
+            fid_a> ip addr add 192.168.1.11/24 dev u0
+            fid_b> ip addr add 192.168.1.12/24 dev u1
+            fid_a> ip link set u0 up
+            fid_b> ip link set u1 up
+            fid_a> ip link add vxlan0 type vxlan id 7 remote 192.168.1.12 dev u0 dstport 4789
+            fid_b> ip link add vxlan0 type vxlan id 7 remote 192.168.1.11 dev u1 dstport 4789
+            fid_a> ip addr add 10.20.0.1/24 dev vxlan0
+            fid_b> ip addr add 10.20.0.2/24 dev vxlan0
+            fid_a> ip link set vxlan0 up
+            fid_b> ip link set vxlan0 up
+            """)
+        runFor(lab, "fid_a> ping -c 1 10.20.0.2", seconds: 2)
+        // observed on Linux 6.18 (two machines on a LAN): ARP request + echo request out,
+        // ARP reply + echo reply in: 28 + 84 bytes each way.
+        let out = lab.exec("fid_a> ip -s link show vxlan0").out
+        XCTAssertTrue(out.contains("""
+                RX:  bytes packets errors dropped  missed   mcast          \u{20}
+                       112       2      0       0       0       0\u{20}
+                TX:  bytes packets errors dropped carrier collsns          \u{20}
+                       112       2      0       0       0       0\u{20}
+            """), out)
+    }
 }

@@ -17,7 +17,7 @@ extension NetNamespace {
         var p = p
         kernel.framesDelivered += 1
         dev.stats.rxPackets += 1
-        dev.stats.rxBytes += p.bytes.count
+        dev.stats.rxBytes += p.bytes.count - dev.statsHeaderBytes
         deliverToTaps(dev, p.bytes, .incoming)
         if let handler = dev.rxHandler {
             if handler(&p) == .consumed { return }
@@ -74,7 +74,7 @@ extension NetNamespace {
             return
         }
         dev.stats.txPackets += 1
-        dev.stats.txBytes += p.bytes.count
+        dev.stats.txBytes += p.bytes.count - dev.statsHeaderBytes
         if !dev.taps.isEmpty {
             // A device without a link-layer header (tun: no header_ops, so neigh_direct_output())
             // carries the bare IP packet; the link header room in front of it is not sent.

@@ -133,6 +133,10 @@ open class NetDevice {
 
     /// Kernel: dev->tso_max_size: TSO_LEGACY_MAX_SIZE unless the driver raises it
     /// (netif_set_tso_max_size(GSO_MAX_SIZE) in veth and lo: 524280).
+    /// Bytes of each frame the driver leaves out of its rx/tx byte counters (a vxlan device
+    /// counts skb->len without the inner Ethernet header).
+    open var statsHeaderBytes: Int { 0 }
+
     open var tsoMaxSize: Int { self is VethDevice || isLoopback ? 524280 : 65536 }
 
     /// Kernel: rtnl_link_ops->get_link_net(): the namespace the device's link lives in when it
