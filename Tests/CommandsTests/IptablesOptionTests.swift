@@ -123,4 +123,43 @@ final class IptablesOptionTests: XCTestCase {
             -A INPUT -m mark --mark 0x10 -j ACCEPT
             """)
     }
+
+    /// -W (--wait-interval) of 1.8.9: its value is checked, then ignored with a warning; it
+    /// needs -w, which is checked after the nat table's DROP.
+    func testWaitInterval() {
+        let lab = Lab()
+        lab.run("ip netns add nf_t")
+        // observed on Linux 6.18: the same texts and statuses.
+        lab.check("nf_t> iptables -W 100 -L INPUT", status: 2, stderr: """
+            Ignoring deprecated --wait-interval option.
+            iptables v1.8.9 (nf_tables): --wait-interval only makes sense with --wait
+
+            \(tryHelp)
+            """)
+        lab.check("nf_t> iptables -w -W 100 -L INPUT", """
+            Chain INPUT (policy ACCEPT)
+            target     prot opt source               destination        \u{20}
+            """, stderr: "Ignoring deprecated --wait-interval option.")
+        lab.check("nf_t> iptables -W -w 2 -L INPUT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): wait interval value required
+            \(tryHelp)
+            """)
+        lab.check("nf_t> iptables -w -W abc -L INPUT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): wait interval not numeric
+            \(tryHelp)
+            """)
+        lab.check("nf_t> iptables -w -W 1000000 -L INPUT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): too long usec wait 1000000 > 999999 usec
+            \(tryHelp)
+            """)
+        lab.check("nf_t> iptables -W 100 -t nat -A INPUT -j DROP", status: 2, stderr: """
+            Ignoring deprecated --wait-interval option.
+            iptables v1.8.9 (nf_tables):\u{20}
+            The "nat" table is not intended for filtering, the use of DROP is therefore inhibited.
+
+
+            \(tryHelp)
+            """)
+        lab.check("nf_t> iptables -W 1 -w 1 -A INPUT -p tcp --dport 99 -j DROP", stderr: "Ignoring deprecated --wait-interval option.")
+    }
 }

@@ -77,6 +77,7 @@ struct IptCommand {
     var target: IptTargetParser?
     var protoUsed = false
     var counters: XTCounters?
+    var waitSet = false, waitIntervalSet = false
     /// Where the parser's warnings go (stderr).
     var warn: (String) -> Void = { _ in }
     /// Addresses after post_parse (-s/-d lists).
@@ -326,6 +327,20 @@ enum Iptables {
 
     /// do_parse() and the checks after it. `restore`: a line of iptables-restore.
     /// `warn`: a line for stderr that does not stop the command (printed at once, as fprintf).
+    /// sscanf("%u"): optional blanks and sign, then digits (what follows is ignored).
+    static func scanUnsigned(_ s: String) -> UInt64? {
+        var t = Substring(s.drop { $0 == " " || $0 == "\t" })
+        var negative = false
+        if t.first == "+" || t.first == "-" {
+            negative = t.first == "-"
+            t = t.dropFirst()
+        }
+        let digits = t.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty else { return nil }
+        let v = UInt64(digits.prefix(19)) ?? .max
+        return negative ? UInt64(UInt32(truncatingIfNeeded: -Int64(truncatingIfNeeded: v))) : v
+    }
+
     static func parse(_ args: [String], restore: Bool, warn: @escaping (String) -> Void = { _ in }) throws -> IptCommand {
         var p = IptCommand()
         p.warn = warn
@@ -371,6 +386,7 @@ enum Iptables {
         if p.table == "nat" && (p.policy == "DROP" || p.jumpTo == "DROP") {
             throw IptFailure.parameter("\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n")
         }
+        if p.waitIntervalSet && !p.waitSet { throw IptFailure.parameter("--wait-interval only makes sense with --wait\n") }
         do {
             for m in p.matches { try m.finalCheck(p.ctx) }
             try p.target?.finalCheck(p.ctx)
@@ -533,7 +549,21 @@ enum Iptables {
             throw IptOutput(text: invert ? "Not \(version) ;-)\n" : "iptables v\(version)\n")
         case "w", "W":
             if restore { throw IptFailure.parameter("You cannot use `-\(c)' from iptables-restore") }
-            if arg == nil && g.hasArg { g.optind += 1 }
+            var value = arg
+            if arg == nil && g.hasArg {
+                value = g.argv[g.optind]
+                g.optind += 1
+            }
+            if c == "w" {
+                p.waitSet = true
+            } else {
+                // parse_wait_interval() of 1.8.9: the value is checked, then ignored.
+                guard let v = value else { throw IptFailure.parameter("wait interval value required") }
+                guard let usec = scanUnsigned(v) else { throw IptFailure.parameter("wait interval not numeric") }
+                if usec > 999_999 { throw IptFailure.parameter("too long usec wait \(usec) > 999999 usec") }
+                p.warn("Ignoring deprecated --wait-interval option.")
+                p.waitIntervalSet = true
+            }
         case "0":
             try setOption(&p, .lineNumbers, invert: invert)
         case "M":
