@@ -161,5 +161,16 @@ final class IptablesOptionTests: XCTestCase {
             \(tryHelp)
             """)
         lab.check("nf_t> iptables -W 1 -w 1 -A INPUT -p tcp --dport 99 -j DROP", stderr: "Ignoring deprecated --wait-interval option.")
+        lab.check("nf_t> iptables -w abc -L INPUT", status: 2, stderr: """
+            iptables v1.8.9 (nf_tables): wait seconds not numeric
+            \(tryHelp)
+            """)
+        lab.run("nf_t> iptables -w 5x -F INPUT")
+        // iptables-restore takes -w and -W with or without a value.
+        for args in ["-w 5", "-W 5", "-W", "-w"] {
+            lab.ctx.input = .pipe(Array("*filter\nCOMMIT\n".utf8))
+            lab.check("nf_t> iptables-restore \(args)")
+        }
+        lab.ctx.input = nil
     }
 }

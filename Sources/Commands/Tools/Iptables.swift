@@ -555,6 +555,8 @@ enum Iptables {
                 g.optind += 1
             }
             if c == "w" {
+                // parse_wait_time(): a number of seconds, when given.
+                if let v = value, scanUnsigned(v) == nil { throw IptFailure.parameter("wait seconds not numeric") }
                 p.waitSet = true
             } else {
                 // parse_wait_interval() of 1.8.9: the value is checked, then ignored.

@@ -113,8 +113,11 @@ enum IptablesRestore {
                 onlyTable = args[i]
             case "-M", "--modprobe":
                 i += 1
-            case "-4", "-w", "-W", "--ipv4":
+            case "-4", "--ipv4":
                 break
+            case "-w", "-W", "--wait", "--wait-interval":
+                // Accepted and ignored (nf_tables needs no lock), with their optional value.
+                if i + 1 < args.count, args[i + 1].first?.isNumber == true { i += 1 }
             default:
                 if a.hasPrefix("--table=") {
                     onlyTable = String(a.dropFirst(8))
