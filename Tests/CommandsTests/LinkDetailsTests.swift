@@ -158,4 +158,33 @@ final class LinkDetailsTests: XCTestCase {
                        112       2      0       0       0       0\u{20}
             """), out)
     }
+
+    /// `ip tuntap add ... mode tap`: an Ethernet device without carrier until a process opens
+    /// it; the descriptor's type must match the device's.
+    func testTapDevices() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add fid_t
+            fid_t> ip tuntap add mode tap
+            fid_t> ip tuntap add tap9 mode tap
+            fid_t> ip link set tap0 address 02:00:00:00:00:0a
+            fid_t> ip link set tap0 up
+            """)
+        // observed on Linux 6.18 (where net.core.default_qdisc gave pfifo_fast; the model's
+        // queued devices take fq_codel, see TunDevice):
+        lab.check("fid_t> ip tuntap show", """
+            tap0: tap persist
+            tap9: tap persist
+            """)
+        lab.check("fid_t> ip -d link show tap0", """
+            2: tap0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc fq_codel state DOWN mode DEFAULT group default qlen 1000
+                link/ether 02:00:00:00:00:0a brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 68 maxmtu 65521\u{20}
+                tun type tap pi off vnet_hdr off persist on addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 65536 tso_max_segs 65535 gro_max_size 65536\u{20}
+            """)
+        lab.check("fid_t> ip tuntap add tap0 mode tun", status: 1, stderr: "ioctl(TUNSETIFF): Device or resource busy")
+        lab.check("fid_t> ip tuntap del tap0 mode tun", status: 1, stderr: "ioctl(TUNSETIFF): Invalid argument")
+        lab.check("fid_t> ip link set tap9 mtu 65522", status: 2, stderr: "Error: mtu greater than device maximum.")
+        lab.run("fid_t> ip tuntap del tap0 mode tap")
+        lab.check("fid_t> ip tuntap show", "tap9: tap persist")
+    }
 }

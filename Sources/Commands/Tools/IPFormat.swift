@@ -49,8 +49,7 @@ enum IPFormat {
         if let vx = dev as? VXLANDevice {
             kindLines.append("vxlan " + IPLinkVXLAN.details(vx, viewer: viewer))
         } else if let tun = dev as? TunDevice {
-            guard tun.master == nil else { return nil }
-            kindLines.append("tun type tun pi off vnet_hdr off persist \(tun.persistent ? "on" : "off") ")
+            kindLines.append("tun type \(tun.isTap ? "tap" : "tun") pi off vnet_hdr off persist \(tun.persistent ? "on" : "off") ")
         } else if dev is VethDevice {
             kindLines.append("veth ")
         } else if let br = dev as? BridgeDevice {

@@ -1,7 +1,7 @@
 // IPTuntap: iproute2's `ip tuntap add|del|show` (ip/iptuntap.c) over the TUN driver. `add`
 // opens /dev/net/tun with IFF_TUN_EXCL, makes the device persistent and closes it; `del`
-// attaches and clears persistence; `show` lists tun devices as "NAME: tun[ persist]".
-// Leaves out: tap devices (mode tap), multi_queue, pi, vnet_hdr, user/group owners.
+// attaches and clears persistence; `show` lists tun and tap devices as "NAME: tun[ persist]".
+// Leaves out: multi_queue, pi, vnet_hdr, user/group owners.
 
 import NetKernel
 
@@ -60,15 +60,15 @@ enum IPTuntap {
             i += 1
         }
         guard let m = mode else { throw ToolFailure(message: "You failed to specify a tunnel mode", status: 1) }
-        guard m == "tun" else { throw ToolFailure(message: "ip tuntap: mode tap is not modelled by swnetsim", status: 1) }
+        let tap = m == "tap"
         let ns = ctx.namespace
         do {
             if add {
                 // IFF_TUN_EXCL: a name already taken is EBUSY, whatever holds it.
                 if ns.device(named: name ?? "") != nil { throw KernelError(.EBUSY) }
-                try ns.addPersistentTun(name: name ?? "tun%d")
+                try ns.addPersistentTun(name: name ?? "\(m)%d", tap: tap)
             } else {
-                try ns.deletePersistentTun(name: name ?? "tun%d")
+                try ns.deletePersistentTun(name: name ?? "\(m)%d", tap: tap)
             }
         } catch let e as KernelError {
             throw ToolFailure(message: "ioctl(TUNSETIFF): \(e.errno.message)", status: 1)
@@ -80,7 +80,7 @@ enum IPTuntap {
     static func show(_ ctx: ToolContext) -> ShellOutcome {
         for dev in ctx.namespace.devices {
             guard let tun = dev as? TunDevice else { continue }
-            ctx.println("\(tun.name): tun" + (tun.persistent ? " persist" : ""))
+            ctx.println("\(tun.name): \(tun.isTap ? "tap" : "tun")" + (tun.persistent ? " persist" : ""))
         }
         return .finished(0)
     }

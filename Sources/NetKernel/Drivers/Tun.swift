@@ -26,20 +26,31 @@ public final class TunDevice: NetDevice {
     /// The descriptor attached to the device (tun->tfiles[0]); nil when detached.
     public internal(set) var file: TunFile?
 
-    init(name: String, namespace: NetNamespace, persistent: Bool) {
+    /// IFF_TAP: an Ethernet device whose frames the descriptor reads and writes whole.
+    public let isTap: Bool
+
+    init(name: String, namespace: NetNamespace, persistent: Bool, tap: Bool = false) {
         self.persistent = persistent
-        super.init(name: name, namespace: namespace, mac: .zero, assign: .permanent, mtu: 1500)
-        broadcastMAC = .zero
-        // Kernel: tun_net_initialize(): IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST, tx_queue_len 500.
-        noARP = true
-        txQueueLen = 500
+        isTap = tap
+        super.init(name: name, namespace: namespace, mac: tap ? namespace.machine.randomMAC() : .zero,
+                   assign: tap ? .random : .permanent, mtu: 1500)
+        if tap {
+            // Kernel: tun_net_initialize() for IFF_TAP: ether_setup() (BROADCAST|MULTICAST,
+            // tx_queue_len 1000), a random address, max_mtu 65535 - ETH_HLEN.
+        } else {
+            broadcastMAC = .zero
+            // Kernel: tun_net_initialize(): IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST, tx_queue_len 500.
+            noARP = true
+            txQueueLen = 500
+        }
         // A new net_device has carrier until someone says otherwise (no linkwatch event).
         carrier = true
     }
 
     public override var kind: String? { "tun" }
-    public override var baseFlags: InterfaceFlags { [.pointToPoint, .multicast] }
-    public override var linkTypeName: String { "none" }
+    public override var baseFlags: InterfaceFlags { isTap ? [.broadcast, .multicast] : [.pointToPoint, .multicast] }
+    public override var linkTypeName: String { isTap ? "ether" : "none" }
+    public override var mtuRange: ClosedRange<Int> { isTap ? 68...65521 : 68...65535 }
     /// A queued device: it gets net.core.default_qdisc when first opened (fq_codel on the
     /// distributions the labs come from, as for the machines' NICs).
     public override var runningQdisc: String { "fq_codel" }
@@ -57,7 +68,7 @@ public final class TunDevice: NetDevice {
             namespace.kernel.trace(namespace, self, .drop, "tun queue full (\(DropReason.fullRing.rawValue))")
             return
         }
-        f.enqueue(p.network == 0 ? p.bytes : Array(p.bytes[p.network...]))
+        f.enqueue(isTap || p.network == 0 ? p.bytes : Array(p.bytes[p.network...]))
     }
 
     public override func willUnregister() {
@@ -130,6 +141,19 @@ public final class TunFile {
     public func write(_ ip: [UInt8]) throws -> Int {
         guard !isClosed, let dev = device else { throw KernelError(.EBADF) }
         guard dev.adminUp else { throw KernelError(.EIO) }
+        if dev.isTap {
+            // A tap takes a whole Ethernet frame (eth_type_trans() in tun_get_user()).
+            guard ip.count >= EthernetHeader.length else {
+                dev.stats.rxDropped += 1
+                throw KernelError(.EINVAL)
+            }
+            let ns = dev.namespace
+            ns.clock.schedule(after: .zero) { [weak dev] in
+                guard let dev, dev.isRegistered, dev.namespace.alive else { return }
+                dev.namespace.netifReceive(dev, Packet(bytes: ip))
+            }
+            return ip.count
+        }
         guard let first = ip.first, first >> 4 == 4, ip.count >= IPv4Header.minimumLength else {
             dev.stats.rxDropped += 1
             throw KernelError(.EINVAL)
@@ -161,18 +185,20 @@ extension NetNamespace {
     /// Kernel: open("/dev/net/tun") + ioctl(TUNSETIFF, IFF_TUN | IFF_NO_PI) -> tun_set_iff():
     /// attaches to the named tun device, creating it (not persistent) when it does not exist.
     /// `name` may be a pattern such as "flannel%d".
-    public func openTun(name: String) throws -> TunFile {
+    public func openTun(name: String, tap: Bool = false) throws -> TunFile {
         let n = name.contains("%d") ? allocateName(name) : name
         guard validName(n) else { throw KernelError(.EINVAL) }
         if let existing = device(named: n) {
-            guard let tun = existing as? TunDevice else { throw KernelError(.EINVAL) }
+            // tun_set_iff(): the descriptor's type must be the device's (observed on Linux
+            // 6.18: `ip tuntap del tap0 mode tun` is EINVAL).
+            guard let tun = existing as? TunDevice, tun.isTap == tap else { throw KernelError(.EINVAL) }
             guard tun.file == nil else { throw KernelError(.EBUSY) }
             let f = TunFile(device: tun)
             tun.file = f
             tun.setCarrier(true)
             return f
         }
-        let tun = TunDevice(name: n, namespace: self, persistent: false)
+        let tun = TunDevice(name: n, namespace: self, persistent: false, tap: tap)
         register(tun, preferredIndex: nil)
         let f = TunFile(device: tun)
         tun.file = f
@@ -182,13 +208,13 @@ extension NetNamespace {
 
     /// Kernel: what `ip tuntap add dev NAME mode tun` does: TUNSETIFF, TUNSETPERSIST, close.
     @discardableResult
-    public func addPersistentTun(name: String) throws -> TunDevice {
+    public func addPersistentTun(name: String, tap: Bool = false) throws -> TunDevice {
         if let existing = device(named: name) {
             // iproute2's TUNSETIFF on a held or foreign device: EBUSY / EINVAL as above.
             guard let tun = existing as? TunDevice else { throw KernelError(.EINVAL) }
             guard tun.file == nil else { throw KernelError(.EBUSY) }
         }
-        let f = try openTun(name: name)
+        let f = try openTun(name: name, tap: tap)
         guard let tun = f.device else { throw KernelError(.ENODEV) }
         tun.persistent = true
         f.close()
@@ -196,8 +222,8 @@ extension NetNamespace {
     }
 
     /// Kernel: `ip tuntap del`: TUNSETIFF then TUNSETPERSIST 0, close.
-    public func deletePersistentTun(name: String) throws {
-        let f = try openTun(name: name)
+    public func deletePersistentTun(name: String, tap: Bool = false) throws {
+        let f = try openTun(name: name, tap: tap)
         f.device?.persistent = false
         f.close()
     }
