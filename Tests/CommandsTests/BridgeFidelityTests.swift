@@ -167,4 +167,34 @@ final class BridgeFidelityTests: XCTestCase {
         lab.check("fid_t> bridge link set dev nosuch learning on", status: 255, stderr: "Cannot find bridge device \"nosuch\"")
         lab.check("fid_t> bridge link set dev br0 learning on", status: 255, stderr: "RTNETLINK answers: Operation not supported")
     }
+
+    /// `ip link add|set ... type bridge OPTIONS`: times in hundredths of a second.
+    func testBridgeOptionsThroughIPLink() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add fid_t
+            fid_t> ip link add br0 type bridge ageing_time 1000 forward_delay 0
+            fid_t> ip link set br0 type bridge stp_state 1
+            fid_t> ip link set br0 type bridge mcast_snooping 0
+            """)
+        // observed on Linux 6.18 (gc_timer 9.99 there, right after the add; here three typed
+        // commands later):
+        let d = lab.exec("fid_t> ip -d link show br0").out
+        XCTAssertTrue(d.contains("    bridge forward_delay 0 hello_time 200 max_age 2000 ageing_time 1000 stp_state 1 "), d)
+        XCTAssertTrue(d.contains(" gc_timer    9.96 "), d)
+        XCTAssertTrue(d.contains(" mcast_snooping 0 "), d)
+        lab.check("fid_t> brctl show", """
+            bridge name\tbridge id\t\tSTP enabled\tinterfaces
+            br0\t\t8000.000000000000\tyes\t\t
+            """)
+        lab.check("fid_t> ip link set br0 type bridge ageing_time abc", status: 255, stderr: """
+            Error: argument "abc" is wrong: invalid ageing_time
+            """)
+        lab.check("fid_t> ip link set br0 type bridge vlan_filtering 1", status: 2,
+                  stderr: "RTNETLINK answers: Operation not supported")
+        let r = lab.exec("fid_t> ip link add br1 type bridge foo")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.hasPrefix("bridge: unknown command \"foo\"?\nUsage: ... bridge [ fdb_flush ]\n"), r.err)
+        XCTAssertTrue(r.err.hasSuffix("\t\t  [ nf_call_arptables NF_CALL_ARPTABLES ]\n\nWhere: VLAN_PROTOCOL := { 802.1Q | 802.1ad }\n"), r.err)
+    }
 }

@@ -275,6 +275,7 @@ enum IPLink {
         // veth0 taken makes veth1 (peer) and veth2).
         let name = p.dev ?? ns.allocateName("\(type)%d", skipping: type == "veth" ? 1 : 0)
         let kind: LinkKind
+        var bridgeOptions: [IPLinkBridge.Option] = []
         switch type {
         case "veth":
             var peerName: String?
@@ -295,6 +296,7 @@ enum IPLink {
             kind = .veth(peerName: peerName, peerNamespace: peerNS ?? ctx.namespace, peerAddress: peerAddr)
         case "bridge":
             kind = .bridge
+            bridgeOptions = try IPLinkBridge.parse(p.typeArgs)
         case "vxlan":
             // vxlan_validate(): no options at all is the kernel's refusal, not iproute2's.
             guard !p.typeArgs.isEmpty else {
@@ -307,6 +309,7 @@ enum IPLink {
             throw ToolFailure(message: "Error: Unknown device type.", status: 2)
         }
         try ns.apply(.linkAdd(name: name, kind: kind, address: p.change.address, mtu: p.change.mtu))
+        if let br = ns.device(named: name) as? BridgeDevice { IPLinkBridge.apply(bridgeOptions, to: br) }
         if let dev = ns.device(named: name), p.change.up == true { ns.setUp(dev, true) }
         return .finished(0)
     }
@@ -320,14 +323,8 @@ enum IPLink {
         if p.change.namespace != nil && dev.isLoopback {
             throw ToolFailure(message: "Error: The interface netns is immutable.", status: 2)
         }
-        if p.type == "bridge", dev is BridgeDevice {
-            var opts = p.typeArgs.makeIterator()
-            while let o = opts.next() {
-                // This kernel is built without CONFIG_BRIDGE_VLAN_FILTERING: br_changelink()
-                // answers EOPNOTSUPP to vlan_filtering 1. Other bridge options are not modelled.
-                if o == "vlan_filtering", let v = opts.next(), v != "0" { throw KernelError(.ENOTSUP) }
-            }
-        }
+        var bridgeOptions: [IPLinkBridge.Option] = []
+        if p.type == "bridge", dev is BridgeDevice { bridgeOptions = try IPLinkBridge.parse(p.typeArgs) }
         if p.type == "vxlan" && !p.typeArgs.isEmpty {
             throw ToolFailure(message: "ip link set ... type vxlan: changing a vxlan device's options (vxlan_changelink()) is not modelled by swnetsim", status: 1)
         }
@@ -344,6 +341,7 @@ enum IPLink {
             throw KernelError(.ENOTSUP)
         }
         try ctx.namespace.apply(.linkSet(dev, p.change))
+        if let br = dev as? BridgeDevice { IPLinkBridge.apply(bridgeOptions, to: br) }
         return .finished(0)
     }
 

@@ -71,6 +71,12 @@ public final class BridgeDevice: NetDevice {
     public var maxAge = SimTime.seconds(20)
     public var priority: UInt16 = 0x8000
     public var stpEnabled = false
+    /// IFLA_BR_MCAST_SNOOPING: kept and shown; the model floods multicast either way (as a
+    /// bridge without snooping does).
+    public var multicastSnooping = true
+    /// IFLA_BR_NF_CALL_{IPTABLES,IP6TABLES,ARPTABLES}: the per-bridge switches, kept and
+    /// shown (bridged traffic follows the namespace's net.bridge.bridge-nf-call-* sysctls).
+    public var nfCallIptables = false, nfCallIp6tables = false, nfCallArptables = false
     public var mtuSetExplicitly = false
     /// The MAC part of br->bridge_id: zero until a port joins or the MAC is set by hand.
     public internal(set) var bridgeIDMAC = MACAddress.zero
@@ -259,10 +265,12 @@ public final class BridgeDevice: NetDevice {
         gcTimer = m.addTimer(expires: expires) { [self] in runGC() }
     }
 
-    /// Kernel: br_set_ageing_time(): the new time applies at once (the gc work runs now).
+    /// Kernel: br_set_ageing_time(): the new time applies at once (mod_delayed_work() with no
+    /// delay: the gc work runs now, not on the timer wheel).
     public func setAgeingTime(_ t: SimTime) {
         ageingTime = t
-        scheduleGC(after: .zero)
+        if let t = gcTimer { namespace.clock.cancel(t) }
+        runGC()
     }
 
     /// Kernel: br_fdb_cleanup(): drops expired dynamic entries and re-arms for the next expiry.
