@@ -375,6 +375,8 @@ enum Iptables {
                         if !v.hasPrefix("-") && !v.hasPrefix("!") { g.optind += 1 }
                         return v
                     }
+                    for w in e.warnings { p.warn(w) }
+                    e.warnings = []
                 } catch let e as IptParamError {
                     throw IptFailure.parameter(e.message)
                 }

@@ -1,6 +1,7 @@
 // IptablesExtensions: iptables 1.8.9's match and target extensions as the command line sees
 // them (libxt_tcp, libxt_udp, libipt_icmp, libxt_multiport, libxt_conntrack (--ctstate),
-// libxt_state, libxt_addrtype, libxt_comment, libxt_physdev, libxt_mark; libxt_standard,
+// libxt_state, libxt_addrtype, libxt_comment, libxt_physdev, libxt_mark, libxt_iprange,
+// libxt_length; libxt_standard,
 // libipt_REJECT, libxt_LOG, libxt_TRACE, libxt_NAT's SNAT/DNAT/MASQUERADE/REDIRECT): their
 // options, their parse errors word for word, and the two texts each prints (the -L column
 // and the -S/iptables-save options).
@@ -44,6 +45,8 @@ class IptMatchParser {
     var implicit = false
     /// Options seen (for "can only be used once" and mandatory checks).
     var seen = Set<Int>()
+    /// Lines for stderr that do not stop the command (printed as the option is parsed).
+    var warnings: [String] = []
     /// xtoptions-style checks (once, invertible, mandatory); old-style parsers do their own.
     var xtoptions: Bool { true }
 
@@ -511,6 +514,52 @@ final class MarkMatchParser: IptMatchParser {
     override func build(_ c: IptParseContext) -> XTMatch { .mark(value: value, mask: mask, invert: invert) }
 }
 
+final class IPRangeMatchParser: IptMatchParser {
+    var m = XTIPRangeMatch()
+    init() { super.init(name: "iprange") }
+    override var options: [IptOption] {
+        [IptOption(name: "src-range", hasArg: 1, id: 0, invertible: true), IptOption(name: "dst-range", hasArg: 1, id: 1, invertible: true)]
+    }
+    override func parse(_ o: IptOption, _ arg: String?, invert: Bool, _ c: IptParseContext, next: () -> String?) throws {
+        let text = arg!
+        // "A-B" or "A" (A-A); each address as xtables_numeric_to_ipaddr() reads it.
+        let dash = text.firstIndex(of: "-")
+        let lowText = dash.map { String(text[..<$0]) } ?? text
+        let highText = dash.map { String(text[text.index(after: $0)...]) } ?? text
+        func bad(_ v: String) -> IptParamError { IptParamError(message: "iprange: Bad value for \"--\(o.name)\" option: \"\(v)\"") }
+        guard let low = Iptables.numericAddress(lowText) else { throw bad(text) }
+        guard let high = Iptables.numericAddress(highText) else { throw bad(highText) }
+        if high < low { warnings.append("xt_iprange: range \(low)-\(high) is reversed and will never match") }
+        if o.id == 0 { m.source = (low, high); m.invertSource = invert } else { m.destination = (low, high); m.invertDestination = invert }
+    }
+    override func finalCheck(_ c: IptParseContext) throws {
+        if seen.isEmpty { throw IptParamError(message: "iprange match: You must specify `--src-range' or `--dst-range'") }
+    }
+    override func build(_ c: IptParseContext) -> XTMatch { .iprange(m) }
+}
+
+final class LengthMatchParser: IptMatchParser {
+    var low: UInt16 = 0, high: UInt16 = 0xffff, invert = false
+    init() { super.init(name: "length") }
+    override var options: [IptOption] { [IptOption(name: "length", hasArg: 1, id: 0, invertible: true, mandatory: true)] }
+    override func parse(_ o: IptOption, _ arg: String?, invert: Bool, _ c: IptParseContext, next: () -> String?) throws {
+        // xtopt_parse_mint() with XTTYPE_UINT16RC: "N", "N:M", ":M", "N:".
+        let parts = arg!.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts.count > 2 { throw IptParamError(message: "length: Too many components for option \"--length\" (max: 2)\n") }
+        func value(_ t: String) throws -> UInt16 {
+            guard let v = IptParse.strtoui(t), v <= 0xffff else {
+                throw IptParamError(message: "length: bad value for option \"--length\" near \"\(t)\", or out of range (0-65535).\n")
+            }
+            return UInt16(v)
+        }
+        low = parts[0].isEmpty ? 0 : try value(parts[0])
+        high = parts.count == 1 ? low : (parts[1].isEmpty ? 0xffff : try value(parts[1]))
+        self.invert = invert
+    }
+    override func finalCheck(_ c: IptParseContext) throws { try mandatoryCheck() }
+    override func build(_ c: IptParseContext) -> XTMatch { .length(min: low, max: high, invert: invert) }
+}
+
 enum IptExtensions {
     /// The matches `-m NAME` can load.
     static func match(_ name: String) -> IptMatchParser? {
@@ -525,6 +574,8 @@ enum IptExtensions {
         case "comment": return CommentMatchParser()
         case "physdev": return PhysdevMatchParser()
         case "mark": return MarkMatchParser()
+        case "iprange": return IPRangeMatchParser()
+        case "length": return LengthMatchParser()
         default: return nil
         }
     }
@@ -761,6 +812,13 @@ extension XTMatch {
             var s = " mark match" + (inv ? " !" : "") + " 0x" + String(v, radix: 16)
             if mask != 0xffff_ffff { s += "/0x" + String(mask, radix: 16) }
             return s
+        case .iprange(let m):
+            var s = ""
+            if let r = m.source { s += " source IP range" + (m.invertSource ? " !" : "") + " \(r.low)-\(r.high)" }
+            if let r = m.destination { s += " destination IP range" + (m.invertDestination ? " !" : "") + " \(r.low)-\(r.high)" }
+            return s
+        case .length(let lo, let hi, let inv):
+            return " length " + (inv ? "!" : "") + (lo == hi ? "\(lo)" : "\(lo):\(hi)")
         }
     }
 
@@ -813,6 +871,13 @@ extension XTMatch {
             var s = (inv ? " !" : "") + " --mark 0x" + String(v, radix: 16)
             if mask != 0xffff_ffff { s += "/0x" + String(mask, radix: 16) }
             return s
+        case .iprange(let m):
+            var s = ""
+            if let r = m.source { s += (m.invertSource ? " !" : "") + " --src-range \(r.low)-\(r.high)" }
+            if let r = m.destination { s += (m.invertDestination ? " !" : "") + " --dst-range \(r.low)-\(r.high)" }
+            return s
+        case .length(let lo, let hi, let inv):
+            return (inv ? " !" : "") + " --length " + (lo == hi ? "\(lo)" : "\(lo):\(hi)")
         }
     }
 }

@@ -52,19 +52,25 @@ public final class Kernel {
     /// Frames in flight to the same instant, delivered by one event in the order they were
     /// sent (Kernel: the per-CPU backlog that netif_rx() fills and net_rx_action() drains).
     final class Backlog {
-        var items: [(device: NetDevice, namespace: NetNamespace, packet: Packet)] = []
+        /// A frame due on `device` (in `namespace` when it was sent).
+        struct Arrival {
+            let device: NetDevice
+            let namespace: NetNamespace
+            let packet: Packet
+        }
+        var items: ContiguousArray<Arrival> = []
         var started = false
         func run(_ kernel: Kernel) {
             started = true
             kernel.coalescedEvents += items.count - 1
-            var i = 0
-            while i < items.count {
-                let it = items[i]
+            // Borrowed in place, not copied out (a copy retains every reference of the
+            // packet): nothing appends to a backlog once it has started.
+            for i in items.indices {
                 // The device may have moved or died while the frame was in flight.
-                if it.device.namespace === it.namespace && it.namespace.alive && it.device.isRegistered {
-                    it.namespace.netifReceive(it.device, it.packet)
+                let ns = items[i].namespace, dev = items[i].device
+                if dev.namespace === ns && ns.alive && dev.isRegistered {
+                    ns.netifReceive(dev, items[i].packet)
                 }
-                i += 1
             }
             items.removeAll()
         }
@@ -77,11 +83,11 @@ public final class Kernel {
     func deliver(_ packet: Packet, to device: NetDevice, at time: SimTime) {
         let ns = device.namespace
         if let lb = lastBacklog, lb.seq &+ 1 == clock.scheduleCount, lb.time == time, !lb.backlog.started {
-            lb.backlog.items.append((device, ns, packet))
+            lb.backlog.items.append(Backlog.Arrival(device: device, namespace: ns, packet: packet))
             return
         }
         let b = Backlog()
-        b.items.append((device, ns, packet))
+        b.items.append(Backlog.Arrival(device: device, namespace: ns, packet: packet))
         let id = clock.schedule(at: time) { [unowned(unsafe) self] in b.run(self) }
         lastBacklog = (id.raw, time, b)
     }

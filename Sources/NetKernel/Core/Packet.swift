@@ -23,7 +23,13 @@ public struct Packet {
     /// Whether bridged traffic was already seen by br_netfilter (later).
     public var bridged = false
     /// skb->_nfct: the conntrack entry and how this packet relates to it.
-    public var ct: ConntrackEntry?
+    public var ct: ConntrackEntry? {
+        get { nf?.ct }
+        set {
+            if newValue == nil && nf == nil { return }
+            nfForWriting().ct = newValue
+        }
+    }
     public var ctInfo: CTInfo?
     /// Conntrack looked at the packet and found it invalid (no entry attached).
     public var ctInvalid = false
@@ -32,7 +38,27 @@ public struct Packet {
     /// skb->nf_trace: set by the TRACE target, logged at every rule the packet matches.
     public var nfTrace = false
     /// skb->nf_bridge: br_netfilter's record of a bridged IPv4 packet (its ports).
-    public var nfBridge: BridgeNFInfo?
+    public var nfBridge: BridgeNFInfo? {
+        get { nf?.bridge }
+        set {
+            if newValue == nil && nf == nil { return }
+            nfForWriting().bridge = newValue
+        }
+    }
+
+    /// The references netfilter attaches, boxed: a packet is copied several times on its
+    /// way (once per port of a flood), and each copy retains every reference it holds;
+    /// most packets never carry these. Copied on write, so a Packet stays a value.
+    private var nf: PacketNF?
+
+    private mutating func nfForWriting() -> PacketNF {
+        if nf == nil {
+            nf = PacketNF()
+        } else if !isKnownUniquelyReferenced(&nf) {
+            nf = nf!.copy()
+        }
+        return nf!
+    }
 
     public init(bytes: [UInt8], network: Int = EthernetHeader.length) {
         self.bytes = bytes
@@ -40,4 +66,17 @@ public struct Packet {
     }
 
     public var length: Int { bytes.count }
+}
+
+/// A packet's netfilter references (see Packet.nf).
+final class PacketNF {
+    var ct: ConntrackEntry?
+    var bridge: BridgeNFInfo?
+
+    func copy() -> PacketNF {
+        let c = PacketNF()
+        c.ct = ct
+        c.bridge = bridge
+        return c
+    }
 }

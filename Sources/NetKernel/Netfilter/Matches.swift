@@ -1,6 +1,6 @@
 // Matches: the xt matches a rule can carry (net/netfilter/xt_tcpudp.c, xt_multiport.c,
 // ipt icmp in ip_tables.c, xt_conntrack.c, xt_state.c, xt_addrtype.c, xt_comment.c,
-// xt_physdev.c, xt_mark.c), each with its test on the packet bytes and the two texts
+// xt_physdev.c, xt_mark.c, xt_iprange.c, xt_length.c), each with its test on the packet bytes and the two texts
 // iptables prints for it: the -L column (libxt_*'s print) and the -S/iptables-save options
 // (libxt_*'s save).
 // Guarantees: ports and ICMP types are read from the packet (the transport header starts
@@ -85,6 +85,20 @@ public struct XTAddrTypes: OptionSet, Sendable, Hashable {
     }
 }
 
+/// Kernel: struct xt_iprange_mtinfo (IPv4): inclusive address ranges.
+public struct XTIPRangeMatch: Sendable, Equatable {
+    public var source: (low: IPv4Address, high: IPv4Address)?
+    public var destination: (low: IPv4Address, high: IPv4Address)?
+    public var invertSource = false
+    public var invertDestination = false
+    public init() {}
+    public static func == (a: XTIPRangeMatch, b: XTIPRangeMatch) -> Bool {
+        a.source?.low == b.source?.low && a.source?.high == b.source?.high
+            && a.destination?.low == b.destination?.low && a.destination?.high == b.destination?.high
+            && a.invertSource == b.invertSource && a.invertDestination == b.invertDestination
+    }
+}
+
 /// Kernel: struct xt_addrtype_info_v1.
 public struct XTAddrTypeMatch: Sendable, Equatable {
     public var source: XTAddrTypes = []
@@ -127,6 +141,9 @@ public enum XTMatch: Sendable, Equatable {
     case comment(String)
     case physdev(XTPhysdevMatch)
     case mark(value: UInt32, mask: UInt32, invert: Bool)
+    case iprange(XTIPRangeMatch)
+    /// -m length --length MIN:MAX: the IP total length.
+    case length(min: UInt16, max: UInt16, invert: Bool)
 
     /// The extension name ("-m NAME").
     public var name: String {
@@ -141,6 +158,8 @@ public enum XTMatch: Sendable, Equatable {
         case .comment: return "comment"
         case .physdev: return "physdev"
         case .mark: return "mark"
+        case .iprange: return "iprange"
+        case .length: return "length"
         }
     }
 }
@@ -224,6 +243,14 @@ extension XTMatch {
             return XTMatch.physdevMatch(m, p) ? .match : .noMatch
         case .mark(let value, let mask, let invert):
             return ((p.mark & mask) == value) != invert ? .match : .noMatch
+        case .iprange(let m):
+            // Kernel: iprange_mt4(): host-order comparison of each address with its range.
+            if let r = m.source, (v.source >= r.low && v.source <= r.high) == m.invertSource { return .noMatch }
+            if let r = m.destination, (v.destination >= r.low && v.destination <= r.high) == m.invertDestination { return .noMatch }
+            return .match
+        case .length(let lo, let hi, let invert):
+            // Kernel: length_mt(): ntohs(iph->tot_len).
+            return (v.length >= Int(lo) && v.length <= Int(hi)) != invert ? .match : .noMatch
         }
     }
 
