@@ -187,4 +187,29 @@ final class LinkDetailsTests: XCTestCase {
         lab.run("fid_t> ip tuntap del tap0 mode tap")
         lab.check("fid_t> ip tuntap show", "tap9: tap persist")
     }
+
+    /// `ip -s -s link`: the error breakdowns; transns counts carrier changes, the first being
+    /// the carrier a new veth loses at creation.
+    func testLinkErrorStatistics() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add fid_t
+            fid_t> ip link add veth0 address 02:00:00:00:00:10 type veth peer name veth1 address 02:00:00:00:00:11
+            fid_t> ip link set veth0 up
+            fid_t> ip link set veth1 up
+            """)
+        // observed on Linux 6.18:
+        lab.check("fid_t> ip -s -s link show veth0", """
+            3: veth0@veth1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000
+                link/ether 02:00:00:00:00:10 brd ff:ff:ff:ff:ff:ff
+                RX:  bytes packets errors dropped  missed   mcast          \u{20}
+                         0       0      0       0       0       0\u{20}
+                RX errors:  length    crc   frame    fifo overrun
+                                 0      0       0       0       0\u{20}
+                TX:  bytes packets errors dropped carrier collsns          \u{20}
+                         0       0      0       0       0       0\u{20}
+                TX errors: aborted   fifo  window heartbt transns
+                                 0      0       0       0       2\u{20}
+            """)
+    }
 }

@@ -397,7 +397,7 @@ enum IPLink {
                 ctx.println(IPFormat.headerLine(d, mode: true))
                 let extra = opts.details ? IPFormat.details(d, viewer: ctx.namespace) ?? "" : ""
                 ctx.println(IPFormat.linkLayerLine(d) + extra)
-                if opts.statsLevel == 1 { IPFormat.linkStats(d).forEach(ctx.println) }
+                if opts.statsLevel > 0 { IPFormat.linkStats(d, errors: opts.statsLevel > 1).forEach(ctx.println) }
             }
         }
         return .finished(0)

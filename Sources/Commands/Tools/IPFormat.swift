@@ -139,13 +139,28 @@ enum IPFormat {
     /// width in the titles. Observed on Linux 6.18 for a fresh veth:
     /// `    RX:  bytes packets errors dropped  missed   mcast           ` then
     /// `             0       0      0       0       0       0 `.
-    static func linkStats(_ dev: NetDevice) -> [String] {
+    /// With -s -s (`errors`), each block is followed by its error breakdown, sized by the same
+    /// columns: the receive errors the model never has, and the carrier changes (transns).
+    /// Observed on Linux 6.18 for a veth whose peer came up: `    TX errors: aborted   fifo
+    /// window heartbt transns` over `                     0      0       0       0       2 `.
+    static func linkStats(_ dev: NetDevice, errors: Bool = false) -> [String] {
         let st = dev.stats
         let rx = [st.rxBytes, st.rxPackets, 0, st.rxDropped, 0, 0]
         let tx = [st.txBytes, st.txPackets, 0, st.txDropped, 0, 0]
+        let rxErrors = [0, 0, 0, 0, 0, 0], txErrors = [0, 0, 0, 0, 0, dev.carrierChanges]
         var cols = [10, 7, 6, 7, 7, 7]
-        for row in [rx, tx] {
+        for row in [rx, tx] + (errors ? [rxErrors, txErrors] : []) {
             for (i, v) in row.enumerated() { cols[i] = max(cols[i], String(v).count) }
+        }
+        func errorTitles(_ head: String, _ names: [String]) -> String {
+            var s = "    " + CFormat.padRight(head, cols[0])
+            for i in 1..<6 { s += " " + CFormat.padLeft(names[i - 1], cols[i]) }
+            return s
+        }
+        func errorValues(_ row: [Int]) -> String {
+            var s = "    " + String(repeating: " ", count: cols[0])
+            for i in 1..<6 { s += " " + CFormat.padLeft(String(row[i]), cols[i]) }
+            return s + " "
         }
         func titles(_ dir: String, _ names: [String]) -> String {
             var s = "    \(dir): " + CFormat.padLeft(names[0], cols[0] - 4)
@@ -157,8 +172,15 @@ enum IPFormat {
             for i in 1..<6 { s += " " + CFormat.padLeft(String(row[i]), cols[i]) }
             return s + " "
         }
-        return [titles("RX", ["bytes", "packets", "errors", "dropped", "missed", "mcast"]), values(rx),
-                titles("TX", ["bytes", "packets", "errors", "dropped", "carrier", "collsns"]), values(tx)]
+        var lines = [titles("RX", ["bytes", "packets", "errors", "dropped", "missed", "mcast"]), values(rx)]
+        if errors {
+            lines += [errorTitles("RX errors:", ["length", "crc", "frame", "fifo", "overrun"]), errorValues(rxErrors)]
+        }
+        lines += [titles("TX", ["bytes", "packets", "errors", "dropped", "carrier", "collsns"]), values(tx)]
+        if errors {
+            lines += [errorTitles("TX errors:", ["aborted", "fifo", "window", "heartbt", "transns"]), errorValues(txErrors)]
+        }
+        return lines
     }
 
     static func headerLine(_ dev: NetDevice, mode: Bool) -> String {

@@ -70,6 +70,8 @@ open class NetDevice {
     public internal(set) var adminUp = false
     /// Kernel: netif_carrier_ok().
     public internal(set) var carrier = false
+    /// IFLA_CARRIER_CHANGES (`ip -s -s link`'s transns).
+    public internal(set) var carrierChanges = 0
     /// Kernel: dev->promiscuity, the count every user (bridge, packet socket) adds to.
     public internal(set) var promiscuity = 0
     /// IFF_PROMISC as `ip link set promisc on` sets it (dev->gflags): the only promiscuity
@@ -230,6 +232,9 @@ open class NetDevice {
     /// Kernel: netif_carrier_on()/off(); linkwatch then recomputes the operstate.
     func setCarrier(_ on: Bool, force: Bool = false) {
         guard carrier != on || force else { return }
+        // Kernel: carrier_up_count/carrier_down_count. A forced call stands for a new device
+        // losing the carrier every net_device is allocated with (veth_newlink()).
+        carrierChanges += 1
         carrier = on
         storedOperState = linkwatchOperState()
         namespace.carrierChanged(self)
