@@ -1,7 +1,7 @@
 // IptablesExtensions: iptables 1.8.9's match and target extensions as the command line sees
 // them (libxt_tcp, libxt_udp, libipt_icmp, libxt_multiport, libxt_conntrack (--ctstate),
 // libxt_state, libxt_addrtype, libxt_comment, libxt_physdev, libxt_mark, libxt_iprange,
-// libxt_length; libxt_standard,
+// libxt_length, libxt_mac; libxt_standard,
 // libipt_REJECT, libxt_LOG, libxt_TRACE, libxt_NAT's SNAT/DNAT/MASQUERADE/REDIRECT): their
 // options, their parse errors word for word, and the two texts each prints (the -L column
 // and the -S/iptables-save options).
@@ -560,6 +560,19 @@ final class LengthMatchParser: IptMatchParser {
     override func build(_ c: IptParseContext) -> XTMatch { .length(min: low, max: high, invert: invert) }
 }
 
+final class MACMatchParser: IptMatchParser {
+    var source = MACAddress.zero, invert = false
+    init() { super.init(name: "mac") }
+    override var options: [IptOption] { [IptOption(name: "mac-source", hasArg: 1, id: 0, invertible: true, mandatory: true)] }
+    override func parse(_ o: IptOption, _ arg: String?, invert: Bool, _ c: IptParseContext, next: () -> String?) throws {
+        guard let m = MACAddress(arg!) else { throw IptParamError(message: "Invalid MAC address specified.") }
+        source = m
+        self.invert = invert
+    }
+    override func finalCheck(_ c: IptParseContext) throws { try mandatoryCheck() }
+    override func build(_ c: IptParseContext) -> XTMatch { .mac(source: source, invert: invert) }
+}
+
 enum IptExtensions {
     /// The matches `-m NAME` can load.
     static func match(_ name: String) -> IptMatchParser? {
@@ -576,6 +589,7 @@ enum IptExtensions {
         case "mark": return MarkMatchParser()
         case "iprange": return IPRangeMatchParser()
         case "length": return LengthMatchParser()
+        case "mac": return MACMatchParser()
         default: return nil
         }
     }
@@ -819,6 +833,8 @@ extension XTMatch {
             return s
         case .length(let lo, let hi, let inv):
             return " length " + (inv ? "!" : "") + (lo == hi ? "\(lo)" : "\(lo):\(hi)")
+        case .mac(let m, let inv):
+            return " MAC" + (inv ? " !" : "") + " \(m)"
         }
     }
 
@@ -878,6 +894,8 @@ extension XTMatch {
             return s
         case .length(let lo, let hi, let inv):
             return (inv ? " !" : "") + " --length " + (lo == hi ? "\(lo)" : "\(lo):\(hi)")
+        case .mac(let m, let inv):
+            return (inv ? " !" : "") + " --mac-source \(m)"
         }
     }
 }

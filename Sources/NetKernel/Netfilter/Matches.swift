@@ -1,6 +1,6 @@
 // Matches: the xt matches a rule can carry (net/netfilter/xt_tcpudp.c, xt_multiport.c,
 // ipt icmp in ip_tables.c, xt_conntrack.c, xt_state.c, xt_addrtype.c, xt_comment.c,
-// xt_physdev.c, xt_mark.c, xt_iprange.c, xt_length.c), each with its test on the packet bytes and the two texts
+// xt_physdev.c, xt_mark.c, xt_iprange.c, xt_length.c, xt_mac.c), each with its test on the packet bytes and the two texts
 // iptables prints for it: the -L column (libxt_*'s print) and the -S/iptables-save options
 // (libxt_*'s save).
 // Guarantees: ports and ICMP types are read from the packet (the transport header starts
@@ -144,6 +144,8 @@ public enum XTMatch: Sendable, Equatable {
     case iprange(XTIPRangeMatch)
     /// -m length --length MIN:MAX: the IP total length.
     case length(min: UInt16, max: UInt16, invert: Bool)
+    /// -m mac --mac-source: the Ethernet source of a received frame.
+    case mac(source: MACAddress, invert: Bool)
 
     /// The extension name ("-m NAME").
     public var name: String {
@@ -160,6 +162,7 @@ public enum XTMatch: Sendable, Equatable {
         case .mark: return "mark"
         case .iprange: return "iprange"
         case .length: return "length"
+        case .mac: return "mac"
         }
     }
 }
@@ -251,6 +254,10 @@ extension XTMatch {
         case .length(let lo, let hi, let invert):
             // Kernel: length_mt(): ntohs(iph->tot_len).
             return (v.length >= Int(lo) && v.length <= Int(hi)) != invert ? .match : .noMatch
+        case .mac(let source, let invert):
+            // Kernel: mac_mt(): no Ethernet header in front of the IP header, no match.
+            guard s.inDevice != nil, p.network >= EthernetHeader.length else { return .noMatch }
+            return (EthernetView.source(p.bytes) == source) != invert ? .match : .noMatch
         }
     }
 

@@ -141,6 +141,11 @@ public enum XTTarget: Sendable, Equatable {
             guard let h = hook else { return true }
             return hs.contains(h)
         }
+        // Kernel: xt_mac registers for PRE_ROUTING, LOCAL_IN and FORWARD only.
+        if rule.matches.contains(where: { if case .mac = $0 { return true } else { return false } }),
+           !hooks(nil, [.preRouting, .localIn, .forward]) {
+            return false
+        }
         switch self {
         case .reject(let w):
             // Kernel: reject_tg_check(): tcp-reset only for -p tcp (not inverted).
