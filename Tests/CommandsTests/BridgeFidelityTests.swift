@@ -197,4 +197,30 @@ final class BridgeFidelityTests: XCTestCase {
         XCTAssertTrue(r.err.hasPrefix("bridge: unknown command \"foo\"?\nUsage: ... bridge [ fdb_flush ]\n"), r.err)
         XCTAssertTrue(r.err.hasSuffix("\t\t  [ nf_call_arptables NF_CALL_ARPTABLES ]\n\nWhere: VLAN_PROTOCOL := { 802.1Q | 802.1ad }\n"), r.err)
     }
+
+    /// `self` entries of a plain device: unicast and multicast lists; a `br` filter that names
+    /// a device which is not a bridge shows nothing.
+    func testSelfEntriesOnAPlainDevice() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add fid_t
+            fid_t> ip link add veth0 type veth peer name veth1
+            fid_t> bridge fdb add 02:00:00:00:00:01 dev veth0 dst 10.0.0.1
+            fid_t> bridge fdb add 01:00:5e:00:00:09 dev veth0 self
+            """)
+        // observed on Linux 6.18:
+        lab.check("fid_t> bridge fdb add 02:00:00:00:00:03 dev veth0 self static", status: 255,
+                  stderr: "RTNETLINK answers: Invalid argument")
+        lab.check("fid_t> bridge fdb show dev veth0", """
+            02:00:00:00:00:01 self permanent
+            33:33:00:00:00:01 self permanent
+            01:00:5e:00:00:09 self permanent
+            """)
+        lab.check("fid_t> bridge fdb show br veth0", "")
+        lab.run("fid_t> bridge fdb del 01:00:5e:00:00:09 dev veth0 self")
+        lab.check("fid_t> bridge fdb show dev veth0", """
+            02:00:00:00:00:01 self permanent
+            33:33:00:00:00:01 self permanent
+            """)
+    }
 }

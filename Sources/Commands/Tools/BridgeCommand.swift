@@ -251,7 +251,13 @@ enum BridgeCommand {
         }
         for d in ctx.namespace.devices where !d.isLoopback {
             if let f = filter, f !== d { continue }
-            if let b = bridge, d !== b && d.master !== b { continue }
+            // rtnl_fdb_dump() with a `br` filter: a device that is neither that device nor a
+            // bridge port, or whose master is not it while it is no bridge itself, is skipped
+            // (observed on Linux 6.18: `bridge fdb show br veth0` lists nothing).
+            if let b = bridge {
+                if d !== b && d.master == nil { continue }
+                if d.master !== b && !(d is BridgeDevice) { continue }
+            }
             if let br = d.master, let p = br.port(for: d) {
                 for e in br.fdb.entries where e.port === p { bridgeLine(e, d, br) }
             }

@@ -158,8 +158,12 @@ open class NetDevice {
         guard linkTypeName == "ether" else { return [] }
         var l = [MACAddress(raw: 0x3333_0000_0001)]
         if adminUp { l.append(MACAddress(raw: 0x0100_5e00_0001)) }
-        return l
+        return l + userMulticastAddresses
     }
+
+    /// Multicast addresses added with `bridge fdb add MAC dev DEV self` (ndo_dflt_fdb_add()'s
+    /// dev_mc_add_excl()), listed after the stack's own.
+    public internal(set) var userMulticastAddresses: [MACAddress] = []
 
     // MARK: - Derived state
 

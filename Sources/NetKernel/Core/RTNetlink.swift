@@ -408,8 +408,13 @@ extension NetNamespace {
             } else {
                 // ndo_dflt_fdb_del(): only permanent addresses, from the unicast list.
                 guard r.state.contains(.permanent) else { throw KernelError(.EINVAL) }
-                guard let i = dev.unicastAddresses.firstIndex(of: r.mac) else { throw KernelError(.ENOENT) }
-                dev.unicastAddresses.remove(at: i)
+                if r.mac.isMulticast {
+                    guard let i = dev.userMulticastAddresses.firstIndex(of: r.mac) else { throw KernelError(.ENOENT) }
+                    dev.userMulticastAddresses.remove(at: i)
+                } else {
+                    guard let i = dev.unicastAddresses.firstIndex(of: r.mac) else { throw KernelError(.ENOENT) }
+                    dev.unicastAddresses.remove(at: i)
+                }
             }
             done = true
         }
@@ -417,10 +422,19 @@ extension NetNamespace {
     }
 
     /// Kernel: ndo_dflt_fdb_add(): permanent unicast addresses go on the device's unicast list
-    /// (dev_uc_add_excl(): EEXIST only matters to NLM_F_EXCL).
+    /// (dev_uc_add_excl(): EEXIST only matters to NLM_F_EXCL), multicast ones on its multicast
+    /// list (dev_mc_add_excl(); observed on Linux 6.18: `bridge fdb add 01:00:5e:00:00:09 dev
+    /// veth0 self` lists it after 33:33:00:00:00:01).
     private func defaultFDBAdd(_ dev: NetDevice, _ r: FDBRequest, mode: FDBAddMode) throws {
         if r.state != .none && !r.state.contains(.permanent) { throw KernelError(.EINVAL) }
-        guard !r.mac.isMulticast else { throw KernelError(.ENOTSUP) }
+        if r.mac.isMulticast {
+            if dev.multicastAddresses.contains(r.mac) {
+                if mode == .add { throw KernelError(.EEXIST) }
+                return
+            }
+            dev.userMulticastAddresses.append(r.mac)
+            return
+        }
         if dev.unicastAddresses.contains(r.mac) {
             if mode == .add { throw KernelError(.EEXIST) }
             return
