@@ -78,4 +78,26 @@ final class ShellRedirectionTests: XCTestCase {
         lab.check("cat /tmp/err", "cat: /nosuch: No such file or directory")
         lab.check("sh_b> sh -c \"cat /nosuch > /dev/null 2>&1\"", status: 1)
     }
+
+    /// bash 5.2's printf builtin, recorded with `bash -c 'printf "$@"' x FORMAT ARGS...`.
+    func testPrintfReusesTheFormatAndPads() {
+        let cases: [(String, [String], String)] = [
+            ("%s\\n", ["a", "b", "c"], "a\nb\nc\n"),
+            ("%s %s\\n", ["a", "b", "c"], "a b\nc \n"),
+            ("%5s|%-5s|\\n", ["x", "y"], "    x|y    |\n"),
+            ("%05d|%x|%X|%o\\n", ["42", "255", "255", "8"], "00042|ff|FF|10\n"),
+            ("%+d|% d|%.3d|%-4d|\\n", ["5", "5", "5", "-7"], "+5| 5|005|-7  |\n"),
+            ("%.2s\\n", ["abcdef"], "ab\n"),
+            ("%c%c\\n", ["hello", "world"], "hw\n"),
+            ("%b\\n", ["a\\tb"], "a\tb\n"),
+            ("no conversions\\n", ["extra"], "no conversions\n"),
+            ("%d%%\\n", ["50"], "50%\n"),
+            ("\\101\\102\\n", [], "AB\n"),
+            ("%s|%d|\\n", [], "|0|\n"),
+            ("%05d\\n", ["-42"], "-0042\n"),
+        ]
+        for (format, args, expected) in cases {
+            XCTAssertEqual(Shell.printf(format, args), expected, "printf '\(format)' \(args)")
+        }
+    }
 }

@@ -56,7 +56,7 @@ extension Userland {
         if let key = Userland.sysctlKey(path) {
             return (try? ns.sysctlRead(key)).map { $0 + "\n" }
         }
-        return file(path, on: machine) ?? machine.root.netfilter.files[path]
+        return file(path, on: machine)
     }
 
     /// open(path, O_WRONLY|O_CREAT|(append ? O_APPEND : O_TRUNC)) from `ns` on `machine`.

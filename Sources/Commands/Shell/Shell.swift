@@ -94,34 +94,105 @@ public enum Shell {
         }
     }
 
-    /// The shell's printf for the common cases: %s, %d, %%, and \\n \\t \\r \\\\ escapes.
+    /// bash's printf builtin: the format is reused while arguments remain (at least once);
+    /// conversions %s %b %c %d %i %u %x %X %o %% with flags (-0 +space#), width and precision;
+    /// escapes \\n \\t \\r \\a \\\\ \\" \\' and \\NNN (octal).
     static func printf(_ fmt: String, _ args: [String]) -> String {
-        var out = ""
-        var next = args.makeIterator()
         let chars = Array(fmt)
-        var k = 0
-        while k < chars.count {
-            let c = chars[k]
-            if c == "\\", k + 1 < chars.count {
-                switch chars[k + 1] {
-                case "n": out += "\n"
-                case "t": out += "\t"
-                case "r": out += "\r"
-                default: out.append(chars[k + 1])
-                }
-                k += 2
-            } else if c == "%", k + 1 < chars.count {
-                switch chars[k + 1] {
-                case "s", "d": out += next.next() ?? ""
-                case "%": out += "%"
-                default: out.append(chars[k + 1])
-                }
-                k += 2
-            } else {
-                out.append(c)
-                k += 1
+        var out = ""
+        var ai = 0
+        func nextArg() -> String? {
+            defer { ai += 1 }
+            return ai < args.count ? args[ai] : nil
+        }
+        func escapes(_ c: [Character], _ k: inout Int, into out: inout String) {
+            let e = c[k + 1]
+            k += 2
+            switch e {
+            case "n": out += "\n"
+            case "t": out += "\t"
+            case "r": out += "\r"
+            case "a": out += "\u{07}"
+            case "\\", "\"", "'": out.append(e)
+            case "0"..."7":
+                var v = Int(String(e))!, n = 1
+                while n < 3, k < c.count, let d = Int(String(c[k])), d < 8 { v = v * 8 + d; k += 1; n += 1 }
+                out.append(Character(Unicode.Scalar(UInt8(v & 0xff))))
+            default: out += "\\"; out.append(e)
             }
         }
+        func pad(_ body: String, _ flags: Set<Character>, _ width: Int?, numeric: Bool) -> String {
+            guard let w = width, body.count < w else { return body }
+            let fill = w - body.count
+            if flags.contains("-") { return body + String(repeating: " ", count: fill) }
+            if numeric && flags.contains("0") {
+                let sign = body.first.map { "+- ".contains($0) } == true ? String(body.first!) : ""
+                return sign + String(repeating: "0", count: fill) + body.dropFirst(sign.count)
+            }
+            return String(repeating: " ", count: fill) + body
+        }
+        repeat {
+            let start = ai
+            var k = 0
+            while k < chars.count {
+                let c = chars[k]
+                if c == "\\", k + 1 < chars.count {
+                    escapes(chars, &k, into: &out)
+                    continue
+                }
+                guard c == "%", k + 1 < chars.count else { out.append(c); k += 1; continue }
+                k += 1
+                if chars[k] == "%" { out += "%"; k += 1; continue }
+                var flags = Set<Character>()
+                while k < chars.count, "-0+ #".contains(chars[k]) { flags.insert(chars[k]); k += 1 }
+                var width: Int?, precision: Int?
+                while k < chars.count, let d = chars[k].wholeNumberValue { width = (width ?? 0) * 10 + d; k += 1 }
+                if k < chars.count, chars[k] == "." {
+                    k += 1
+                    precision = 0
+                    while k < chars.count, let d = chars[k].wholeNumberValue { precision = precision! * 10 + d; k += 1 }
+                }
+                guard k < chars.count else { break }
+                let conv = chars[k]
+                k += 1
+                switch conv {
+                case "s", "b":
+                    var v = nextArg() ?? ""
+                    if conv == "b" {
+                        let vc = Array(v)
+                        var e = "", j = 0
+                        while j < vc.count {
+                            if vc[j] == "\\", j + 1 < vc.count { escapes(vc, &j, into: &e) } else { e.append(vc[j]); j += 1 }
+                        }
+                        v = e
+                    }
+                    if let p = precision { v = String(v.prefix(p)) }
+                    out += pad(v, flags, width, numeric: false)
+                case "c":
+                    out += pad(String((nextArg() ?? "").prefix(1)), flags, width, numeric: false)
+                case "d", "i", "u", "x", "X", "o":
+                    let text = nextArg() ?? "0"
+                    let n = Int(String(text.filter { $0 != " " })) ?? 0
+                    var body: String
+                    switch conv {
+                    case "x": body = String(UInt(bitPattern: n), radix: 16)
+                    case "X": body = String(UInt(bitPattern: n), radix: 16).uppercased()
+                    case "o": body = String(UInt(bitPattern: n), radix: 8)
+                    case "u": body = String(UInt(bitPattern: n))
+                    default: body = String(abs(n))
+                    }
+                    if let p = precision, body.count < p { body = String(repeating: "0", count: p - body.count) + body }
+                    if conv == "d" || conv == "i" {
+                        body = (n < 0 ? "-" : flags.contains("+") ? "+" : flags.contains(" ") ? " " : "") + body
+                    }
+                    out += pad(body, precision == nil ? flags : flags.subtracting(["0"]), width, numeric: true)
+                default:
+                    out.append("%"); out.append(conv)
+                }
+            }
+            // Reused only while it consumed arguments and some remain.
+            if ai == start { break }
+        } while ai < args.count
         return out
     }
 
