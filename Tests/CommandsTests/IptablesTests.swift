@@ -1198,20 +1198,20 @@ final class IptablesTests: XCTestCase {
 }
 
 extension IptablesTests {
-    /// iptables-restore over files (scenario steps have no redirection: the machine keeps a
-    /// file store that `iptables-save -f` writes and `iptables-restore FILE` reads). Texts and
-    /// errors as iptables-restore 1.8.9 printed them for the same files.
+    /// iptables-restore over files (the machine's files, which `iptables-save -f` and `>`
+    /// write and `iptables-restore FILE` and `<` read). Texts and errors as iptables-restore
+    /// 1.8.9 printed them for the same files.
     func testRestore() {
         let lab = Lab()
         lab.run("ip netns add nf_t")
-        let files = lab.machine.root.netfilter
-        files.files["/tmp/r1"] = "*filter\n:INPUT DROP [5:6]\n:FOO - [0:0]\n-A INPUT -j FOO\n-A FOO -p tcp --dport 22 -j ACCEPT\nCOMMIT\n"
-        files.files["/tmp/r2"] = "*filter\n-A INPUT -j BAR\nCOMMIT\n"
-        files.files["/tmp/r3"] = "*filter\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n"
-        files.files["/tmp/r4"] = "*filter\n-A INPUT -j ACCEPT\n"
-        files.files["/tmp/r5"] = "*foo\nCOMMIT\n"
-        files.files["/tmp/r6"] = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n"
-        files.files["/tmp/r7"] = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j FOO\nCOMMIT\n"
+        func write(_ path: String, _ text: String) { lab.ctx.userland.writeFile(path, text, on: lab.machine) }
+        write("/tmp/r1", "*filter\n:INPUT DROP [5:6]\n:FOO - [0:0]\n-A INPUT -j FOO\n-A FOO -p tcp --dport 22 -j ACCEPT\nCOMMIT\n")
+        write("/tmp/r2", "*filter\n-A INPUT -j BAR\nCOMMIT\n")
+        write("/tmp/r3", "*filter\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n")
+        write("/tmp/r4", "*filter\n-A INPUT -j ACCEPT\n")
+        write("/tmp/r5", "*foo\nCOMMIT\n")
+        write("/tmp/r6", "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n")
+        write("/tmp/r7", "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j FOO\nCOMMIT\n")
         lab.run("nf_t> iptables -A INPUT -j ACCEPT")
         lab.run("nf_t> iptables-restore /tmp/r1")
         lab.check("nf_t> iptables-save -c", """

@@ -204,8 +204,6 @@ public final class NetfilterState {
     var registered = Set<Int>()
     /// ip_sabotage_in() registered (br_netfilter's guard against a second PREROUTING).
     var sabotageRegistered = false
-    /// Files `iptables-save -f` wrote (only the machine's root namespace keeps them).
-    public var files: [String: String] = [:]
     /// Kernel: nft_net->table_handle, the last table handle given out.
     var lastTableHandle: UInt64 = 0
     /// Kernel: nft_net->base_seq, the ruleset generation (NEWGEN's GENID); 1 in a new namespace.
