@@ -227,15 +227,14 @@ public final class Netcat: SimProcess {
                     try s.bind(address: opts.sourceAddress ?? .any, port: opts.sourcePort ?? 0)
                 }
                 try s.connect(to: IPv4Address(opts.host!)!, port: opts.port!)
-                if opts.verbose || opts.zero {
-                    if opts.verbose {
-                        ctx.eprintln("Connection to \(opts.host!) \(opts.port!) port [udp/\(Netcat.service(opts.port!, udp: true))] succeeded!")
-                    }
-                    if opts.zero {
-                        _ = try? s.send(Array("X".utf8))
-                        s.close()
-                        return .finished(0)
-                    }
+                if opts.zero {
+                    s.onReceive = nil
+                    s.onErrorReport = nil
+                    udpTest(s, write: 0, ok: true)
+                    return .process(self)
+                }
+                if opts.verbose {
+                    ctx.eprintln("Connection to \(opts.host!) \(opts.port!) port [udp/\(Netcat.service(opts.port!, udp: true))] succeeded!")
                 }
             }
         } catch let e as KernelError {
@@ -263,6 +262,27 @@ public final class Netcat: SimProcess {
         }
         touch()
         return .process(self)
+    }
+
+    /// udptest(): four one-byte writes; the last one's result decides, and a port unreachable
+    /// back before it (sk_err: ECONNREFUSED) fails the scan silently. On Linux the round trip
+    /// over veth pairs runs in the softirq of the first write(), so the answer is always in
+    /// time there, even with an ARP exchange first; the writes here are 40 us apart, so that
+    /// the model's veth round trips (8 us a hop, ARP included) end before the last one.
+    private func udpTest(_ s: UDPSocket, write n: Int, ok: Bool) {
+        guard n < 4 else {
+            s.close()
+            if ok && opts.verbose {
+                ctx.eprintln("Connection to \(opts.host!) \(opts.port!) port [udp/\(Netcat.service(opts.port!, udp: true))] succeeded!")
+            }
+            finish(ok ? 0 : 1)
+            return
+        }
+        var sent = true
+        do { try s.send(Array("X".utf8)) } catch { sent = false }
+        ctx.kernel.clock.schedule(after: n == 3 ? .zero : .microseconds(40)) { [weak self] in
+            self?.udpTest(s, write: n + 1, ok: sent)
+        }
     }
 
     private var peerConnected = false
