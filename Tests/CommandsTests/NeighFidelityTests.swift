@@ -3,6 +3,8 @@
 // namespaces on that kernel (one entry per listing where the kernel's hash order would show).
 
 import XCTest
+import SimCore
+@testable import Commands
 
 final class NeighFidelityTests: XCTestCase {
 
@@ -66,5 +68,27 @@ final class NeighFidelityTests: XCTestCase {
         lab.check("fid_t> ip neigh show", "10.0.0.4 dev veth0 lladdr 02:00:00:00:00:04 PERMANENT ")
         lab.run("fid_t> ip neigh flush nud permanent")
         lab.check("fid_t> ip neigh show nud all", "")
+    }
+
+    /// A REACHABLE entry sends without neigh_event_send(): its `used` age keeps growing.
+    func testUsedOnlyWhileResolving() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add fid_t
+            ip netns add fid_c1
+            fid_t> ip link add veth0 type veth peer name eth0 netns fid_c1
+            fid_t> ip addr add 10.0.0.1/24 dev veth0
+            fid_t> ip link set veth0 up
+            fid_c1> ip addr add 10.0.0.2/24 dev eth0
+            fid_c1> ip link set eth0 up
+            """)
+        var held: SimProcess?
+        if case let .process(p) = Shell.run(Lab.argv("fid_t> ping -c 2 10.0.0.2"), lab.ctx) { held = p }
+        try! lab.kernel.clock.run(until: lab.kernel.clock.now + .milliseconds(1100))
+        _ = held
+        // observed on Linux 6.18 right after `ping -c 2`: the second echo (1 s in) went out
+        // through the connected entry, so `used` dates from the first.
+        let out = lab.exec("fid_t> ip -s neigh").out
+        XCTAssertTrue(out.hasSuffix(" ref 1 used 1/1/1probes 4 REACHABLE \n"), out)
     }
 }
