@@ -64,6 +64,9 @@ public struct IPv4DeviceConfig: Sendable {
     public var arpIgnore = 0
     public var arpAnnounce = 0
     public var arpAccept = 0
+    /// Deleting a primary address promotes its first secondary instead of deleting them all
+    /// (0 in a new namespace; combined with "all" by OR).
+    public var promoteSecondaries = 0
     public init() {}
 }
 

@@ -196,6 +196,7 @@ enum SysctlTable {
         confInt("arp_ignore", \.arpIgnore),
         confInt("arp_announce", \.arpAnnounce),
         confInt("arp_accept", \.arpAccept),
+        confInt("promote_secondaries", \.promoteSecondaries),
         confInt("accept_local", \.acceptLocalValue),
         confInt("send_redirects", \.sendRedirectsValue),
         confInt("proxy_arp", \.proxyARPValue),

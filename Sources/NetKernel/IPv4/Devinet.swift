@@ -3,7 +3,9 @@
 // generated packet makes.
 // Guarantees: adding an existing address fails with EEXIST; the first address of a subnet is
 // primary and later ones in it are secondary; deleting a primary deletes its secondaries
-// (promote_secondaries is 0 in a new namespace).
+// (promote_secondaries is 0 in a new namespace; with it, the first secondary is promoted);
+// routes preferring a deleted address as source go, and so does every route through a device
+// that lost its last address.
 
 import SimCore
 import Wire
@@ -39,13 +41,44 @@ extension NetNamespace {
         }
         let a = dev.addresses.remove(at: i)
         var removed = [a]
+        var promoted: InetAddress?
         if !a.secondary {
             let subnet = a.prefix.masked
-            let secs = dev.addresses.filter { $0.secondary && $0.prefix.masked == subnet }
-            dev.addresses.removeAll { $0.secondary && $0.prefix.masked == subnet }
-            removed += secs
+            func sameSubnet(_ x: InetAddress) -> Bool { x.secondary && x.prefixLength == a.prefixLength && x.prefix.masked == subnet }
+            if ipv4.allConf.promoteSecondaries != 0 || dev.ipv4Conf.promoteSecondaries != 0 {
+                // The first secondary takes the primary's place.
+                if let j = dev.addresses.firstIndex(where: sameSubnet) {
+                    var p = dev.addresses.remove(at: j)
+                    p.secondary = false
+                    dev.addresses.insert(p, at: min(i, dev.addresses.count))
+                    promoted = p
+                }
+            } else {
+                removed += dev.addresses.filter(sameSubnet)
+                dev.addresses.removeAll(where: sameSubnet)
+            }
         }
-        for r in removed { fib.removeInterfaceAddress(r, from: dev) }
+        for r in removed {
+            fib.removeInterfaceAddress(r, from: dev)
+            // Kernel: fib_del_ifaddr() -> fib_sync_down_addr(): once the address is nowhere
+            // local, every route that prefers it as source goes, in any table.
+            if !isLocalAddress(r.local) {
+                fib.removeAll { $0.preferredSource == r.local }
+            }
+        }
+        if let p = promoted {
+            // Kernel: __inet_del_ifa(): the promoted address and the other secondaries of its
+            // subnet get their routes again, now with it as preferred source.
+            fib.addInterfaceAddress(p, on: dev)
+            for x in dev.addresses where x.secondary && x.prefix.masked == p.prefix.masked {
+                fib.addInterfaceAddress(x, on: dev)
+            }
+        }
+        if dev.addresses.isEmpty {
+            // Kernel: fib_inetaddr_event(): the last address gone disables IP on the device
+            // (fib_disable_ip(): every route through it goes, gateway routes too).
+            fib.removeAll { $0.device === dev }
+        }
     }
 
     /// Removes every address of a device (`ip addr flush dev X`).
