@@ -24,6 +24,8 @@ public final class Netcat: SimProcess {
         var sourceAddress: IPv4Address?
         var host: String?
         var port: UInt16?
+        /// Destination ports in scan order (a LOW-HIGH range with -z).
+        var ports: [UInt16] = []
     }
 
     public let name = "nc"
@@ -68,6 +70,10 @@ public final class Netcat: SimProcess {
             if usage { ctx.eprintln(Netcat.usage) }
             return .finished(1)
         }
+        if args.isEmpty {
+            ctx.eprintln(Netcat.usage)
+            return .finished(1)
+        }
         while let a = it.next() {
             guard a.hasPrefix("-"), a.count > 1 else { positional.append(a); continue }
             var chars = Array(a.dropFirst())
@@ -100,6 +106,12 @@ public final class Netcat: SimProcess {
                         guard let s = IPv4Address(v) else { return fail("getaddrinfo for host \"\(v)\" port 0: Name or service not known") }
                         o.sourceAddress = s
                     }
+                case "I", "i", "M", "m", "O", "P", "T", "V", "W", "X", "x":
+                    // Options with an argument that are not modelled.
+                    if chars.isEmpty && it.next() == nil {
+                        return fail("option requires an argument -- '\(f)'", usage: true)
+                    }
+                    return fail("invalid option -- '\(f)'", usage: true)
                 default:
                     return fail("invalid option -- '\(f)'", usage: true)
                 }
@@ -121,11 +133,28 @@ public final class Netcat: SimProcess {
         } else {
             guard positional.count == 2 else { return fail("missing port number") }
             o.host = positional[0]
-            guard let n = Int(positional[1]) else { return fail("port number invalid: \(positional[1])") }
-            guard n <= 65535 else { return fail("port number too large: \(positional[1])") }
-            o.port = UInt16(n)
+            let text = positional[1]
+            if let dash = text.firstIndex(of: "-"), dash != text.startIndex {
+                // build_ports(): LOW-HIGH, either order, each 1-65535.
+                guard let a = UInt16(text[..<dash]), let b = UInt16(text[text.index(after: dash)...]), a > 0, b > 0 else {
+                    return fail("port range not valid")
+                }
+                o.ports = Array(min(a, b)...max(a, b))
+            } else if let n = Int(text) {
+                guard n >= 1 else { return fail("port number too small: \(text)") }
+                guard n <= 65535 else { return fail("port number too large: \(text)") }
+                o.ports = [UInt16(n)]
+            } else if let n = Netcat.tcpServices.first(where: { $0.1 == text })?.0, !o.udp {
+                o.ports = [n]
+            } else if let n = Netcat.udpServices.first(where: { $0.1 == text })?.0, o.udp {
+                o.ports = [n]
+            } else {
+                return fail("port number invalid: \(text)")
+            }
+            if !o.zero { o.ports = [o.ports[0]] }
+            o.port = o.ports[0]
             guard IPv4Address(positional[0]) != nil else {
-                return fail("getaddrinfo for host \"\(positional[0])\" port \(n): Name or service not known")
+                return fail("getaddrinfo for host \"\(positional[0])\" port \(o.port!): Name or service not known")
             }
         }
         let nc = Netcat(ctx: ctx, opts: o)
@@ -162,22 +191,54 @@ public final class Netcat: SimProcess {
             s.onAccept = { [unowned self] c in self.accepted(c) }
             return .process(self)
         }
+        return connectNext() ? .process(self) : .finished(anySucceeded ? 0 : 1)
+    }
+
+    private var portIndex = 0
+    private var anySucceeded = false
+    private var currentPort: UInt16 { opts.ports.isEmpty ? opts.port! : opts.ports[portIndex] }
+
+    /// The next port of the list after one is done: its connection, or the end.
+    private func nextPort() {
+        portIndex += 1
+        if portIndex < opts.ports.count {
+            if !connectNext() { finish(anySucceeded ? 0 : 1) }
+        } else {
+            finish(anySucceeded ? 0 : 1)
+        }
+    }
+
+    /// remote_connect() to the current port; false when it failed at once (and was reported).
+    private func connectNext() -> Bool {
+        let ns = ctx.namespace
         let dst = IPv4Address(opts.host!)!
         let s = ns.openTCPSocket()
         conn = s
-        do {
-            if opts.sourceAddress != nil || opts.sourcePort != nil {
+        if opts.sourceAddress != nil || opts.sourcePort != nil {
+            do {
                 try s.bind(address: opts.sourceAddress ?? .any, port: opts.sourcePort ?? 0)
+            } catch let e as KernelError {
+                ctx.eprintln("nc: bind failed: \(e.errno.message)")
+                s.close()
+                return false
+            } catch {
+                return false
             }
-            try s.connect(to: dst, port: opts.port!)
+        }
+        do {
+            try s.connect(to: dst, port: currentPort)
         } catch let e as KernelError {
             if opts.verbose {
-                ctx.eprintln("nc: connect to \(dst) port \(opts.port!) (tcp) failed: \(e.errno.message)")
+                ctx.eprintln("nc: connect to \(dst) port \(currentPort) (tcp) failed: \(e.errno.message)")
             }
             s.close()
-            return .finished(1)
+            if portIndex + 1 < opts.ports.count {
+                portIndex += 1
+                return connectNext()
+            }
+            return false
         } catch {
-            return .finished(1)
+            return false
         }
         s.onConnected = { [unowned self] in self.connected() }
         s.onError = { [unowned self] e in self.connectFailed(e) }
@@ -186,14 +247,14 @@ public final class Netcat: SimProcess {
                 self.timer = nil
                 if self.conn?.state == .synSent {
                     if self.opts.verbose {
-                        self.ctx.eprintln("nc: connect to \(dst) port \(self.opts.port!) (tcp) timed out: Operation now in progress")
+                        self.ctx.eprintln("nc: connect to \(dst) port \(self.currentPort) (tcp) timed out: Operation now in progress")
                     }
                     self.conn?.abort()
-                    self.finish(1)
+                    self.nextPort()
                 }
             }
         }
-        return .process(self)
+        return true
     }
 
     // MARK: - UDP
@@ -264,13 +325,14 @@ public final class Netcat: SimProcess {
         return .process(self)
     }
 
-    /// udptest(): four one-byte writes; the last one's result decides, and a port unreachable
-    /// back before it (sk_err: ECONNREFUSED) fails the scan silently. On Linux the round trip
+    /// udptest(): up to four one-byte writes; a port unreachable back before the next one
+    /// (sk_err: ECONNREFUSED) fails it and the scan, silently (one datagram on the wire, as
+    /// observed on Linux 6.18). On Linux the round trip
     /// over veth pairs runs in the softirq of the first write(), so the answer is always in
     /// time there, even with an ARP exchange first; the writes here are 40 us apart, so that
     /// the model's veth round trips (8 us a hop, ARP included) end before the last one.
     private func udpTest(_ s: UDPSocket, write n: Int, ok: Bool) {
-        guard n < 4 else {
+        guard n < 4 && ok else {
             s.close()
             if ok && opts.verbose {
                 ctx.eprintln("Connection to \(opts.host!) \(opts.port!) port [udp/\(Netcat.service(opts.port!, udp: true))] succeeded!")
@@ -370,12 +432,13 @@ public final class Netcat: SimProcess {
     private func connected() {
         if let t = timer { ctx.kernel.clock.cancel(t); timer = nil }
         guard let c = conn else { return }
+        anySucceeded = true
         if opts.zero {
             if opts.verbose {
-                ctx.eprintln("Connection to \(opts.host!) \(opts.port!) port [tcp/\(Netcat.service(opts.port!))] succeeded!")
+                ctx.eprintln("Connection to \(opts.host!) \(currentPort) port [tcp/\(Netcat.service(currentPort))] succeeded!")
             }
             c.close()
-            finish(0)
+            nextPort()
             return
         }
         if opts.verbose {
@@ -420,9 +483,10 @@ public final class Netcat: SimProcess {
         if let t = timer { ctx.kernel.clock.cancel(t); timer = nil }
         // remote_connect() warns only with -v; without it a refused port is just exit status 1.
         if opts.verbose {
-            ctx.eprintln("nc: connect to \(opts.host!) port \(opts.port!) (tcp) failed: \(e.errno.message)")
+            ctx.eprintln("nc: connect to \(opts.host!) port \(currentPort) (tcp) failed: \(e.errno.message)")
         }
-        finish(1)
+        conn?.close()
+        nextPort()
     }
 
     public func interrupt() {
@@ -446,10 +510,10 @@ public final class Netcat: SimProcess {
     }
 
     /// /etc/services names nc -v prints.
-    private static let tcpServices: [(UInt16, String)] = [
+    static let tcpServices: [(UInt16, String)] = [
         (21, "ftp"), (22, "ssh"), (23, "telnet"), (25, "smtp"), (53, "domain"), (80, "http"), (110, "pop3"),
         (443, "https"), (3306, "mysql"), (5432, "postgresql"), (6379, "redis"), (8080, "http-alt")]
-    private static let udpServices: [(UInt16, String)] = [
+    static let udpServices: [(UInt16, String)] = [
         (53, "domain"), (67, "bootps"), (68, "bootpc"), (69, "tftp"), (123, "ntp"), (161, "snmp"), (514, "syslog")]
 
     /// /etc/services' name for a port, "*" when it has none.
