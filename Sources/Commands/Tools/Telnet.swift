@@ -1,4 +1,5 @@
-// Telnet: netkit telnet 0.17 as a client to a plain TCP service: "Trying", "Connected to",
+// Telnet: GNU inetutils telnet 2.4 (what Debian's `telnet` is now) as a client to a plain
+// TCP service, with its argument errors: "Trying", "Connected to",
 // the escape character line, typed lines sent with CR LF, and the way a session ends:
 // "Connection closed by foreign host." when the server closes, or ^] then `quit` when the
 // person has typed everything (the step's `input:` lines).
@@ -29,21 +30,42 @@ public final class Telnet: SimProcess {
     }
 
     static func start(_ args: [String], _ ctx: ToolContext) -> ShellOutcome {
-        let positional = args.filter { !$0.hasPrefix("-") }
-        guard let host = positional.first, positional.count <= 2 else {
+        var positional: [String] = []
+        for a in args {
+            guard a.hasPrefix("-"), a.count > 1 else { positional.append(a); continue }
+            for c in a.dropFirst() where !"468EKLacdFfrx".contains(c) {
+                // argp's complaint (inetutils 2.4), exit 64 (EX_USAGE).
+                ctx.eprintln("telnet: invalid option -- '\(c)'")
+                ctx.eprintln("Try 'telnet --help' or 'telnet --usage' for more information.")
+                return .finished(64)
+            }
+        }
+        guard let host = positional.first else {
             ctx.println("Usage: telnet [-4] [-6] [-8] [-E] [-L] [-a] [-d] [-e char] [-l user]")
             return .finished(1)
         }
+        guard positional.count <= 2 else {
+            ctx.eprintln("telnet: too many arguments")
+            return .finished(1)
+        }
         var port: UInt16 = 23
+        let portText = positional.count == 2 ? positional[1] : "telnet"
         if positional.count == 2 {
-            guard let p = UInt16(positional[1]) else {
-                ctx.eprintln("telnet: could not resolve \(host)/\(positional[1]): Servname not supported for ai_socktype")
+            if let n = Int(portText) {
+                guard (1...65535).contains(n) else {
+                    ctx.println("Port number \(portText) is out of range.")
+                    return .finished(1)
+                }
+                port = UInt16(n)
+            } else if let n = Netcat.tcpServices.first(where: { $0.1 == portText })?.0 {
+                port = n
+            } else {
+                ctx.println("Server lookup failure:  \(host):\(portText), Servname not supported for ai_socktype")
                 return .finished(1)
             }
-            port = p
         }
         guard let addr = IPv4Address(host) else {
-            ctx.eprintln("telnet: could not resolve \(host)/\(port): Name or service not known")
+            ctx.println("Server lookup failure:  \(host):\(portText), Name or service not known")
             return .finished(1)
         }
         ctx.println("Trying \(addr)...")
