@@ -110,6 +110,22 @@ final class PingOptionTests: XCTestCase {
         XCTAssertTrue(c.err.hasPrefix("ping: option requires an argument -- 'c'\n\nUsage\n"))
     }
 
+    /// observed on Linux 6.18: -b to the subnet's broadcast address of an address added
+    /// without `brd` goes out to ff:ff:ff:ff:ff:ff (the local table's broadcast route), no ARP.
+    func testBroadcastWithoutBrd() {
+        let lab = lab()
+        lab.run("""
+            ct_a> ip addr add 10.1.0.1/24 dev v0
+            """)
+        check(lab, "ct_a> ping -b -c 1 -W 1 10.1.0.255", """
+            PING 10.1.0.255 (10.1.0.255) 56(84) bytes of data.
+
+            --- 10.1.0.255 ping statistics ---
+            1 packets transmitted, 0 received, 100% packet loss, time 0ms
+
+            """, status: 1, stderr: "WARNING: pinging broadcast address")
+    }
+
     /// observed on Linux 6.18: 0.0.0.0 is this host (127.0.0.1); -4 is accepted; -D stamps each
     /// reply; -b sends to the broadcast address (nobody answers: icmp_echo_ignore_broadcasts).
     func testAddressesAndStamps() {

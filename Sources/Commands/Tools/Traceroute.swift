@@ -46,6 +46,8 @@ public final class Traceroute: SimProcess {
         var method = Method.udpDefault
         var packetLen: Int?
         var source: IPv4Address?
+        /// -i: SO_BINDTODEVICE on every probe socket.
+        var device: String?
         var host = ""
     }
 
@@ -228,6 +230,7 @@ public final class Traceroute: SimProcess {
         ("f", "first", "first_ttl"), ("m", "max-hops", "max_ttl"), ("N", "sim-queries", "squeries"),
         ("p", "port", "port"), ("t", "tos", "tos"), ("w", "wait", "MAX,HERE,NEAR"),
         ("q", "queries", "nqueries"), ("s", "source", "src_addr"), ("z", "sendwait", "sendwait"),
+        ("i", "interface", "device"),
     ]
     static let flags: [(short: Character, long: String?)] = [
         ("4", nil), ("n", nil), ("I", "icmp"), ("U", "udp"), ("F", "dont-fragment"), ("d", "debug"),
@@ -284,6 +287,9 @@ public final class Traceroute: SimProcess {
                     return false
                 }
                 o.source = a
+                return true
+            case "i":
+                o.device = v
                 return true
             case "z":
                 guard let (d, rest) = parseDouble(Substring(v)), rest.isEmpty else { return false }
@@ -425,14 +431,26 @@ public final class Traceroute: SimProcess {
 
     /// print_header(), the method's init, then the first pass of the loop. Returns an exit
     /// status when it is all over already (an error, or nothing to wait for).
+    private var boundDevice: NetDevice?
+
     private func begin() -> Int32? {
         ctx.out.stdout("traceroute to \(opts.host) (\(target)), \(opts.maxHops) hops max, \(headerLen + data.count) byte packets")
         currPort = opts.method == .udpDefault ? (opts.portSeq != 0 ? opts.portSeq : Traceroute.defaultStartPort)
             : (opts.portSeq != 0 ? opts.portSeq : Traceroute.defaultUDPPort)
+        if let name = opts.device {
+            // tune_socket(): SO_BINDTODEVICE fails for an unknown device.
+            guard let d = ctx.namespace.device(named: name) else {
+                ctx.out.stderr("\nsetsockopt SO_BINDTODEVICE: No such device\n")
+                finish(1)
+                return exitStatus
+            }
+            boundDevice = d
+        }
         if opts.method == .icmp {
             if opts.portSeq != 0 { icmpSeq = opts.portSeq }
             icmpIdent = UInt16(truncatingIfNeeded: pid)
             let s = ctx.namespace.openRawSocket(proto: .icmp)
+            s.boundDevice = boundDevice
             s.recvErr = true
             s.onReceive = { [weak self] p in self?.icmpReceived(p) }
             s.onError = { [weak self] e in self?.icmpError(e) }
@@ -681,6 +699,7 @@ public final class Traceroute: SimProcess {
         }
         let ns = ctx.namespace
         let s = ns.openUDPSocket()
+        s.boundDevice = boundDevice
         // tune_socket(): bind_socket() to the source (or any) and port 0, IP_MTU_DISCOVER,
         // IP_TOS; then IP_TTL, connect(), IP_RECVERR.
         do {

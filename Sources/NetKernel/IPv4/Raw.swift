@@ -50,9 +50,12 @@ public final class RawSocket {
     /// ID 0 for DF packets of an unconnected socket), then ip_local_out.
     public func send(to dst: IPv4Address, payload: [UInt8], tos: UInt8 = 0) throws {
         let ns = namespace
-        let route = try ns.routeOutput(to: dst, source: boundAddress, oif: boundDevice)
-        if route.type == .broadcast && !broadcast {
-            throw KernelError(.EACCES) // SO_BROADCAST not set
+        var route = try ns.routeOutput(to: dst, source: boundAddress, oif: boundDevice)
+        if route.type == .broadcast {
+            guard broadcast else { throw KernelError(.EACCES) } // SO_BROADCAST not set
+            // The neighbour of a broadcast route has the device's broadcast address
+            // (arp_constructor()), whether or not the address was added with `brd`.
+            route = OutputRoute(device: route.device, nextHop: .broadcast, source: route.source, type: .broadcast, route: route.route)
         }
         let total = IPv4Header.minimumLength + payload.count
         guard total <= 65535 else { throw KernelError(.EMSGSIZE) }

@@ -78,6 +78,8 @@ public final class UDPSocket {
     public var tos: UInt8 = 0
     /// SO_BROADCAST.
     public var broadcast = false
+    /// SO_BINDTODEVICE: datagrams leave through this device.
+    public var boundDevice: NetDevice?
     /// SO_REUSEADDR (set before bind).
     public var reuseAddress = false
     /// IP_MTU_DISCOVER (default IP_PMTUDISC_WANT, net.ipv4.ip_no_pmtu_disc 0).
@@ -242,7 +244,7 @@ public final class UDPSocket {
     /// socket's source, then the broadcast permission check.
     private func outputRoute(to dst: IPv4Address) throws -> OutputRoute {
         let ns = namespace
-        var route = try ns.routeOutput(to: dst, source: sourceAddress.isZero ? nil : sourceAddress)
+        var route = try ns.routeOutput(to: dst, source: sourceAddress.isZero ? nil : sourceAddress, oif: boundDevice)
         if dst.isLimitedBroadcast || route.type == .broadcast {
             // arp_constructor() gives a broadcast route's neighbour the device's broadcast
             // address; the neighbour table here knows that for 255.255.255.255 (and for a
