@@ -195,3 +195,40 @@ final class RouteSelectorTests: XCTestCase {
                   stderr: "Error: inet prefix is expected rather than \"foo\".")
     }
 }
+
+/// `ip route del` matching and `ip route add` details. Observed on Linux 6.18 / iproute2 6.1 on
+/// 2026-11-23 in a namespace of its own: veth v0 (up, 10.0.0.1/24) and v1 (down, 10.1.0.1/24).
+final class RouteDeleteTests: XCTestCase {
+    func testDeleteMatchesAndAddDetails() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add ct_r
+            ct_r> ip link add v0 type veth peer name v1
+            ct_r> ip link set v0 up
+            ct_r> ip addr add 10.0.0.1/24 dev v0
+            ct_r> ip addr add 10.1.0.1/24 dev v1
+            ct_r> ip route add 192.168.4.0/24 via 10.5.0.2 dev v0 onlink
+            """)
+        for sel in ["proto static", "metric 5", "scope link", "via 10.5.0.3", "dev v1"] {
+            lab.check("ct_r> ip route del 192.168.4.0/24 \(sel)", status: 2, stderr: "RTNETLINK answers: No such process")
+        }
+        lab.check("ct_r> ip route del 192.168.4.0/24 table 100", status: 2, stderr: "Error: FIB table does not exist.")
+        lab.run("ct_r> ip route del 192.168.4.0/24 via 10.5.0.2")
+        lab.check("ct_r> ip route add 192.168.2.0/24 dev v1", status: 2, stderr: "Error: Device for nexthop is not up.")
+        lab.run("""
+            ct_r> ip route add local 10.20.0.0/16 dev lo
+            ct_r> ip route add 10.21.0.0/16 dev v0 metric 0x10
+            ct_r> ip route add 10.23.0.0/16 via 10.0.0.1
+            """)
+        lab.check("ct_r> ip route", """
+            10.0.0.0/24 dev v0 proto kernel scope link src 10.0.0.1 linkdown\u{20}
+            10.21.0.0/16 dev v0 scope link metric 16 linkdown\u{20}
+            10.23.0.0/16 via 10.0.0.1 dev v0 linkdown\u{20}
+            """)
+        lab.check("ct_r> ip route show table local type local", """
+            local 10.0.0.1 dev v0 proto kernel scope host src 10.0.0.1\u{20}
+            local 10.1.0.1 dev v1 proto kernel scope host src 10.1.0.1\u{20}
+            local 10.20.0.0/16 dev lo scope host\u{20}
+            """)
+    }
+}

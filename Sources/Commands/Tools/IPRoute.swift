@@ -238,6 +238,8 @@ enum IPRoute {
         var metric: UInt32?
         var src: IPv4Address?
         var proto: RouteProtocol = .boot
+        var protoGiven = false
+        var tableGiven = false
         var scope: RouteScope?
         var table = RouteTable.main
         var onlink = false
@@ -252,8 +254,8 @@ enum IPRoute {
             case "dev", "oif": devName = try IPCommand.next(&it)
             case "metric", "priority", "preference":
                 let v = try IPCommand.next(&it)
-                guard let m = UInt32(v) else { throw IPCommand.invarg("\"metric\" value is invalid", v) }
-                metric = m
+                guard let m = IPCommand.strtoul0(v), m <= UInt32.max else { throw IPCommand.invarg("\"metric\" value is invalid", v) }
+                metric = UInt32(m)
             case "src":
                 let v = try IPCommand.next(&it)
                 guard let s = IPv4Address(v) else { throw badAddress(v, inet: inet) }
@@ -263,6 +265,7 @@ enum IPRoute {
                 let v = try IPCommand.next(&it)
                 guard let p = parseProto(v) else { throw IPCommand.invarg("\"protocol\" value is invalid", v) }
                 proto = p
+                protoGiven = true
             case "scope":
                 let v = try IPCommand.next(&it)
                 switch v {
@@ -274,6 +277,7 @@ enum IPRoute {
             case "table":
                 guard let t = try tableID(try IPCommand.next(&it)) else { throw IPCommand.invarg("\"table\" value is invalid", "all") }
                 table = t == 0 ? RouteTable.main : t  // RT_TABLE_UNSPEC: the kernel uses main
+                tableGiven = true
             case "onlink": onlink = true
             case "unicast": type = .unicast
             case "blackhole": type = .blackhole
@@ -295,6 +299,8 @@ enum IPRoute {
         guard let d = dst else {
             throw ToolFailure(message: "Error: either \"to\" is duplicate, or \"\" is a garbage.", status: 255)
         }
+        // iproute2: local, broadcast and anycast routes go to the local table unless told.
+        if !tableGiven && (type == .local || type == .broadcast || type == .anycast) { table = RouteTable.local }
         if d.address != d.network {
             throw ToolFailure(message: "Error: Invalid prefix for given prefix length.", status: 2)
         }
@@ -302,8 +308,9 @@ enum IPRoute {
         var dev: NetDevice?
         if let n = devName { dev = try IPCommand.device(n, ctx) }
         if mode == .delete {
+            // iproute2 leaves protocol and scope unset for a delete unless they are given.
             try ns.fib.delete(destination: d, table: table, device: dev, gateway: gw, metric: metric,
-                              type: type == .unicast ? nil : type)
+                              type: type == .unicast ? nil : type, proto: protoGiven ? proto : nil, scope: scope)
             return .finished(0)
         }
         var r = Route(destination: d, device: dev)

@@ -150,13 +150,19 @@ public final class FIB {
     }
 
     /// Deletes the first route matching the given fields (nil fields match anything).
+    /// Kernel: fib_table_delete(): a protocol or scope given must match too; a table that
+    /// does not exist is its own error.
     public func delete(destination: IPv4Prefix, table: UInt32 = RouteTable.main, device: NetDevice? = nil,
-                       gateway: IPv4Address? = nil, metric: UInt32? = nil, type: RouteType? = nil) throws {
-        guard let t = tables.firstIndex(where: { $0.id == table }) else { throw KernelError(.ESRCH) }
+                       gateway: IPv4Address? = nil, metric: UInt32? = nil, type: RouteType? = nil,
+                       proto: RouteProtocol? = nil, scope: RouteScope? = nil) throws {
+        guard let t = tables.firstIndex(where: { $0.id == table }) else {
+            throw KernelError(.ESRCH, "FIB table does not exist")
+        }
         guard let i = tables[t].routes.firstIndex(where: { r in
             r.destination == destination.masked && (device == nil || r.device === device)
                 && (gateway == nil || r.gateway == gateway) && (metric == nil || r.metric == metric)
-                && (type == nil || r.type == type)
+                && (type == nil || r.type == type) && (proto == nil || r.proto == proto)
+                && (scope == nil || r.scope == scope)
         }) else { throw KernelError(.ESRCH) }
         tables[t].routes.remove(at: i)
     }
@@ -306,8 +312,11 @@ extension NetNamespace {
                 } else {
                     // Kernel: fib_check_nh_v4_gw(): the gateway must be on a link: only routes
                     // of narrower scope than the new one (link, host) count.
-                    let res = fib.lookup(g, oif: r.device, minimumScope: .link)
-                    guard let found = res?.route else {
+                    // The route's own table first, then the whole lookup (so a gateway that
+                    // is one of this host's addresses goes through its device, not lo).
+                    let found0 = fib.lookup(g, table: r.table, oif: r.device, minimumScope: .link)
+                        ?? fib.lookup(g, oif: r.device, minimumScope: .link)?.route
+                    guard let found = found0 else {
                         throw KernelError(.ENETUNREACH, "Nexthop has invalid gateway")
                     }
                     guard found.type == .unicast || found.type == .local else {
@@ -316,7 +325,10 @@ extension NetNamespace {
                     if r.device == nil { r.device = found.type == .local ? loopback : found.device }
                 }
             }
-            if let d = r.device, !d.adminUp { throw KernelError(.ENETDOWN, "Nexthop device is not up") }
+            // fib_check_nh_v4_gw() and fib_check_nh_nongw() word it differently.
+            if let d = r.device, !d.adminUp {
+                throw KernelError(.ENETDOWN, r.gateway != nil ? "Nexthop device is not up" : "Device for nexthop is not up")
+            }
         }
         if let s = r.preferredSource, !isLocalAddress(s) { throw KernelError(.EINVAL, "Invalid prefsrc address") }
         try fib.add(r, mode: mode)
