@@ -232,3 +232,29 @@ final class RouteDeleteTests: XCTestCase {
             """)
     }
 }
+
+/// `ip -d route`: observed on Linux 6.18 / iproute2 6.1 on 2026-11-23 (veth v0/v1 up,
+/// 10.0.0.1/24 on v0, default via 10.0.0.2, blackhole 10.9.0.0/16).
+final class RouteDetailsTests: XCTestCase {
+    func testDetails() {
+        let lab = Lab()
+        lab.run("""
+            ip netns add ct_r
+            ct_r> ip link add v0 type veth peer name v1
+            ct_r> ip link set v0 up
+            ct_r> ip link set v1 up
+            ct_r> ip addr add 10.0.0.1/24 dev v0
+            ct_r> ip route add default via 10.0.0.2
+            ct_r> ip route add blackhole 10.9.0.0/16
+            """)
+        lab.check("ct_r> ip -d route", """
+            unicast default via 10.0.0.2 dev v0 proto boot scope global\u{20}
+            unicast 10.0.0.0/24 dev v0 proto kernel scope link src 10.0.0.1\u{20}
+            blackhole 10.9.0.0/16 proto boot scope global\u{20}
+            """)
+        lab.check("ct_r> ip -d route get 10.5.5.5", """
+            unicast 10.5.5.5 via 10.0.0.2 dev v0 table main src 10.0.0.1 uid 0\u{20}
+                cache\u{20}
+            """)
+    }
+}

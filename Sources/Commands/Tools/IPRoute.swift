@@ -63,15 +63,16 @@ enum IPRoute {
     }
 
     /// Kernel of print_route(): a field the selector pinned to one value is left out.
-    static func format(_ r: Route, showTable: Bool, selector f: Selector) -> String {
+    static func format(_ r: Route, showTable: Bool, selector f: Selector, details: Bool = false) -> String {
         var s = ""
-        if r.type != .unicast { s += r.type.rawValue + " " }
+        // -d: the type, protocol and scope even where they are the defaults.
+        if r.type != .unicast || details { s += r.type.rawValue + " " }
         s += (r.destination.length == 0 ? "default" : (r.destination.length == 32 ? "\(r.destination.address)" : "\(r.destination)")) + " "
         if let g = r.gateway, f.via == nil { s += "via \(g) " }
         if let d = r.device, f.device == nil { s += "dev \(d.name) " }
         if showTable && r.table != RouteTable.main { s += "table \(tableName(r.table)) " }
-        if r.proto != .boot && f.proto == nil { s += "proto \(r.proto.name) " }
-        if r.scope != .universe && f.scope == nil { s += "scope \(r.scope.name) " }
+        if (r.proto != .boot || details) && f.proto == nil { s += "proto \(r.proto.name) " }
+        if (r.scope != .universe || details) && f.scope == nil { s += "scope \(r.scope.name) " }
         if let src = r.preferredSource, f.source == nil { s += "src \(src) " }
         if r.metric != 0 && f.metric == nil { s += "metric \(r.metric) " }
         if r.onlink { s += "onlink " }
@@ -202,7 +203,7 @@ enum IPRoute {
         }
         for id in dumpTables(fib, f.table) {
             for r in dumpOrder(fib.routes(in: id)) where f.accepts(r) {
-                ctx.println(format(r, showTable: f.table == nil, selector: f))
+                ctx.println(format(r, showTable: f.table == nil, selector: f, details: opts.details))
             }
         }
         return .finished(0)
@@ -384,12 +385,15 @@ enum IPRoute {
             throw ToolFailure(message: IPCommand.rtnetlinkMessage(e), status: 2)
         }
         var s = ""
-        if route.type == .local { s += "local " }
-        if route.type == .broadcast { s += "broadcast " }
+        if opts.details { s += route.type.rawValue + " " } else {
+            if route.type == .local { s += "local " }
+            if route.type == .broadcast { s += "broadcast " }
+        }
         s += "\(dst) "
         if let from { s += "from \(from) " }
         if route.nextHop != dst && route.type != .local { s += "via \(route.nextHop) " }
         s += "dev \(route.device.name) "
+        if opts.details, let t = route.route?.table { s += "table \(tableName(t)) " }
         if from == nil { s += "src \(route.source) " }
         if let mark { s += "mark \(mark) " }
         s += "uid 0 "
