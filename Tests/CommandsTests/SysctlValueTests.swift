@@ -75,6 +75,27 @@ final class SysctlValueTests: XCTestCase {
                   stderr: "sysctl: cannot stat /proc/sys/net/ipv4/neigh/default/ucast_solicit: No such file or directory")
     }
 
+    /// observed on Linux 6.18: a conf.default write reaches every existing device that never
+    /// had the key written (lo too), not forwarding; new devices copy the defaults.
+    func testDefaultReachesExistingDevices() {
+        let lab = lab()
+        lab.run("""
+            ct_s> sysctl -qw net.ipv4.conf.v1.rp_filter=1
+            ct_s> sysctl -qw net.ipv4.conf.default.rp_filter=2
+            ct_s> sysctl -qw net.ipv4.ip_forward=1
+            ct_s> sysctl -qw net.ipv4.conf.default.forwarding=0
+            ct_s> ip link add br9 type bridge
+            """)
+        lab.check("ct_s> sysctl net.ipv4.conf.lo.rp_filter net.ipv4.conf.v0.rp_filter net.ipv4.conf.v1.rp_filter net.ipv4.conf.v0.forwarding net.ipv4.conf.br9.forwarding net.ipv4.conf.br9.rp_filter", """
+            net.ipv4.conf.lo.rp_filter = 2
+            net.ipv4.conf.v0.rp_filter = 2
+            net.ipv4.conf.v1.rp_filter = 1
+            net.ipv4.conf.v0.forwarding = 1
+            net.ipv4.conf.br9.forwarding = 0
+            net.ipv4.conf.br9.rp_filter = 2
+            """)
+    }
+
     /// observed with procps-ng 4.0.2: combined options, -N, -e, -b, and the three ways of
     /// getting it wrong.
     func testOptions() {

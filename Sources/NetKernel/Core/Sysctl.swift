@@ -67,6 +67,9 @@ public struct IPv4DeviceConfig: Sendable {
     /// Deleting a primary address promotes its first secondary instead of deleting them all
     /// (0 in a new namespace; combined with "all" by OR).
     public var promoteSecondaries = 0
+    /// Keys written for this device (bit i: SysctlTable.conf[i]; Kernel: ipv4_devconf.state):
+    /// a later conf.default write leaves them alone.
+    public var writtenKeys: UInt64 = 0
     public init() {}
 }
 

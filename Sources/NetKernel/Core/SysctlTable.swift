@@ -47,11 +47,23 @@ extension NetNamespace {
                 }
                 return e.get(ipv4.allConf)
             case "default":
-                if let v = value { try e.set(&ipv4.defaultConf, v) }
+                if let v = value {
+                    try e.set(&ipv4.defaultConf, v)
+                    // Kernel: devinet_copy_dflt_conf(): every device that never had the key
+                    // written gets the new default too (forwarding has its own handler).
+                    if e.name != "forwarding", let bit = SysctlTable.conf.firstIndex(where: { $0.name == e.name }) {
+                        for d in devices where d.ipv4Conf.writtenKeys & (1 << bit) == 0 {
+                            try e.set(&d.ipv4Conf, v)
+                        }
+                    }
+                }
                 return e.get(ipv4.defaultConf)
             default:
                 guard let dev = device(named: scope) else { throw KernelError(.ENOENT) }
-                if let v = value { try e.set(&dev.ipv4Conf, v) }
+                if let v = value {
+                    try e.set(&dev.ipv4Conf, v)
+                    if let bit = SysctlTable.conf.firstIndex(where: { $0.name == e.name }) { dev.ipv4Conf.writtenKeys |= 1 << bit }
+                }
                 return e.get(dev.ipv4Conf)
             }
         }
