@@ -25,6 +25,8 @@ public final class Ping: SimProcess {
         var timestamps = false
         var broadcast = false
         var tos: UInt8 = 0
+        /// -M: IP_MTU_DISCOVER (nil: the system default, "want").
+        var pmtu: PMTUDiscovery?
         var host = ""
         /// -I: a device (SO_BINDTODEVICE) or a source address (bind()).
         var device: NetDevice?
@@ -116,6 +118,7 @@ public final class Ping: SimProcess {
         self.socket = ctx.namespace.openRawSocket(proto: .icmp)
         socket.ttl = opts.ttl
         socket.broadcast = opts.broadcast
+        if let m = opts.pmtu { socket.pmtuDiscovery = m }
         socket.boundDevice = opts.device
         socket.boundAddress = opts.source
         // ICMP_FILTER as iputils installs it: replies and the errors about our probes.
@@ -150,7 +153,7 @@ public final class Ping: SimProcess {
                 case "h":
                     ctx.eprintln(Ping.usage)
                     return .finished(2)
-                case "c", "i", "W", "w", "s", "t", "Q", "I":
+                case "c", "i", "W", "w", "s", "t", "Q", "I", "M":
                     chars = []
                     guard let v = value(String(f), inline) else { return usage("option requires an argument -- '\(f)'") }
                     switch f {
@@ -186,6 +189,13 @@ public final class Ping: SimProcess {
                         if n == 0 { return bad("cannot set unicast time-to-live: Invalid argument", 2) }
                         o.ttl = UInt8(n)
                     case "I": interfaceArg = v
+                    case "M":
+                        switch v {
+                        case "do": o.pmtu = .do
+                        case "dont": o.pmtu = .dont
+                        case "want": o.pmtu = .want
+                        default: return bad("invalid -M argument: \(v)", 2)
+                        }
                     case "Q":
                         guard let n = Int(v, radix: v.hasPrefix("0x") ? 16 : 10) ?? Int(v.dropFirst(2), radix: 16), (0...255).contains(n) else {
                             return bad("the decimal value of TOS bits must be in range 0-255: \(v)", 2)
@@ -272,6 +282,7 @@ public final class Ping: SimProcess {
     private func send() {
         guard !isFinished else { return }
         let seq = ntransmitted + 1
+        let errorsBefore = nerrors
         do {
             if opts.size + 8 > 65535 {
                 // raw_sendmsg(): EMSGSIZE before anything is queued; iputils says nothing.
@@ -285,6 +296,11 @@ public final class Ping: SimProcess {
                 throw KernelError(.EMSGSIZE)
             }
             try socket.send(to: target, payload: payload(seq: seq), tos: opts.tos)
+        } catch let e as KernelError where e.errno == .EMSGSIZE && opts.pmtu == .do {
+            // ip_append_data() with DF demanded: IP_RECVERR queues a local error naming the
+            // path MTU, which iputils prints and counts.
+            ctx.eprintln("ping: local error: message too long, mtu=\(e.extack ?? "")")
+            nerrors += 1
         } catch {
             // pinger(): a failed send (EPERM from a netfilter DROP or REJECT at OUTPUT) with
             // nothing on the error queue is a "local error": counted as transmitted, not
@@ -292,6 +308,14 @@ public final class Ping: SimProcess {
         }
         ntransmitted += 1
         lastSend = ctx.now
+        if nerrors > errorsBefore {
+            // pinger() returns the interval after an error it printed: the main loop polls
+            // that long before it checks whether to exit (observed on Linux 6.18: `ping -c 1
+            // -M do -s 1473` ends after 1.01 s, `-c 2` after 2.04 s).
+            let m = ctx.machine
+            timer = m.addTimer(expires: m.jiffiesNow + m.toJiffies(opts.interval)) { [weak self] in self?.wake() }
+            return
+        }
         scheduleNext()
     }
 

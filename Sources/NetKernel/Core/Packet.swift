@@ -35,6 +35,9 @@ public struct Packet {
     public var ctInvalid = false
     /// OUTPUT DNAT changed the destination: the route must be looked up again.
     public var needsReroute = false
+    /// IPCB(skb)->frag_max_size: the largest fragment of a reassembled datagram (0: none);
+    /// forwarding cuts it again to that size.
+    public var fragMaxSize = 0
     /// skb->nf_trace: set by the TRACE target, logged at every rule the packet matches.
     public var nfTrace = false
     /// skb->nf_bridge: br_netfilter's record of a bridged IPv4 packet (its ports).

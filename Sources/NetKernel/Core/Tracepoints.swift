@@ -50,6 +50,9 @@ public enum DropReason: String, Sendable {
     case bridgePortState = "BRIDGE_PORT_STATE"
     case ipForwardDisabled = "IP_FORWARDING_DISABLED"
     case ipTTLExpired = "IP_TTL_EXPIRED"
+    case dupFrag = "DUP_FRAG"
+    case pktTooBig = "PKT_TOO_BIG"
+    case fragReasmTimeout = "FRAG_REASM_TIMEOUT"
     case netfilterDrop = "NETFILTER_DROP"
     case loopDetected = "LOOP_BUDGET"
 }

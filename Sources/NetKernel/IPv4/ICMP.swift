@@ -55,6 +55,8 @@ final class ICMPNamespaceState {
 final class InetNamespaceState {
     let icmp: ICMPNamespaceState
     let udp: UDPTable
+    /// IPv4 reassembly queues (IPFragment.swift).
+    let frags = IPFragQueues()
 
     init(_ ns: NetNamespace) {
         let base = "\(ns.machine.name)/\(ns.serial)"

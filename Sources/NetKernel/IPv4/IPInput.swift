@@ -110,6 +110,11 @@ extension NetNamespace {
     /// Kernel: ip_local_deliver() -> LOCAL_IN -> ip_local_deliver_finish().
     func ipLocalDeliver(_ dev: NetDevice, _ p: Packet) {
         var p = p
+        if p.bytes.u16(at: p.network + 6) & 0x3fff != 0 {
+            // Kernel: ip_defrag(IP_DEFRAG_LOCAL_DELIVER) before LOCAL_IN.
+            guard let whole = ipDefrag(p, dev: dev, user: .localDeliver) else { return }
+            p = whole
+        }
         guard netfilterHook(.localIn, &p, inDevice: dev, outDevice: nil) == .accept else { return }
         let proto = IPv4View.proto(p.bytes, at: p.network)
         let hadRaw = rawDeliver(p)

@@ -103,8 +103,15 @@ extension NetNamespace {
         guard netfilterHook(.postRouting, &p, inDevice: inDevice, outDevice: route.device) == .accept else { return .EPERM }
         let dev = route.device
         let ipLen = p.bytes.count - p.network
-        if ipLen > dev.mtu {
-            kernel.trace(self, dev, .drop, "packet of \(ipLen) bytes exceeds mtu \(dev.mtu)")
+        // Kernel: ip_finish_output(): a reassembled datagram is cut to its largest fragment.
+        let mtu = p.fragMaxSize > 0 ? min(dev.mtu, p.fragMaxSize) : dev.mtu
+        if ipLen > mtu {
+            // Kernel: ip_fragment(): DF forbids it (a local DF packet never gets this far).
+            guard p.bytes.u16(at: p.network + 6) & IPv4Header.flagDF == 0 else {
+                kernel.trace(self, dev, .drop, "packet of \(ipLen) bytes exceeds mtu \(mtu), DF set")
+                return nil
+            }
+            for f in ipFragment(p, mtu: mtu) { neighbours.output(f, nextHop: route.nextHop, dev: dev) }
             return nil
         }
         neighbours.output(p, nextHop: route.nextHop, dev: dev)

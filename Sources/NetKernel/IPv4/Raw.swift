@@ -27,6 +27,8 @@ public final class RawSocket {
     public var ttl: UInt8?
     /// SO_BROADCAST: sending to a broadcast address is allowed (else EACCES).
     public var broadcast = false
+    /// IP_MTU_DISCOVER.
+    public var pmtuDiscovery: PMTUDiscovery = .want
     /// SO_BINDTODEVICE: output goes through this device (a route through another is not used).
     public var boundDevice: NetDevice?
     /// bind(): the source address of what the socket sends.
@@ -61,7 +63,13 @@ public final class RawSocket {
         guard total <= 65535 else { throw KernelError(.EMSGSIZE) }
         // A zero destination is this host: the lookup rewrote it to the source (fl4->daddr).
         let daddr = dst.isZero ? route.nextHop : dst
-        var h = IPv4Header(totalLength: UInt16(total), dontFragment: total <= route.device.mtu,
+        // Kernel: ip_append_data(): DF demanded and too big is EMSGSIZE (the MTU goes to the
+        // error queue: here in the error's text); "want" sets DF when the packet fits.
+        let mtu = route.device.mtu
+        let dfDemanded = pmtuDiscovery == .do || pmtuDiscovery == .probe
+        if dfDemanded && total > mtu { throw KernelError(.EMSGSIZE, "\(mtu)") }
+        let df = dfDemanded || (pmtuDiscovery == .want && total <= mtu)
+        var h = IPv4Header(totalLength: UInt16(total), dontFragment: df,
                            ttl: ttl ?? ns.ipv4.defaultTTL, proto: proto, source: route.source, destination: daddr, tos: tos)
         h.identification = ns.selectIdent(h)
         if let e = ns.ipSendLocal(h, payload: payload, route: route) { throw KernelError(e) }

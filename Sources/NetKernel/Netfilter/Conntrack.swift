@@ -162,6 +162,7 @@ extension NetNamespace {
     public func enableConntrack() {
         guard !conntrack.enabled else { return }
         conntrack.enabled = true
+        registerConntrackDefrag()
         for hook in [NFHook.preRouting, .localOut] {
             registerHook(NFHookOps(hook: hook, priority: NFPriority.conntrack, name: "conntrack") { [unowned(unsafe) self] p, s in
                 self.conntrackIn(&p, s)

@@ -22,6 +22,7 @@ public enum NFHook: Int, Sendable, CaseIterable {
 
 /// Kernel: NF_IP_PRI_* (include/uapi/linux/netfilter_ipv4.h).
 public enum NFPriority {
+    public static let conntrackDefrag = -400
     public static let raw = -300
     public static let conntrack = -200
     public static let mangle = -150
