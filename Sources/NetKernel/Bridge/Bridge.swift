@@ -61,7 +61,7 @@ public final class BridgeDevice: NetDevice {
     /// port goes to its head), so flooding walks this array backwards.
     public private(set) var ports: [BridgePort] = []
     private var portIndex: [ObjectIdentifier: BridgePort] = [:]
-    private var usedPortNumbers = Set<Int>()
+    private var portNumbers = IDAllocator(from: 1)
     /// Ports in the forwarding state (the bridge has carrier while this is non-zero).
     private var livePorts = 0
     public let fdb = FDB()
@@ -135,21 +135,21 @@ public final class BridgeDevice: NetDevice {
         if dev.master != nil { throw KernelError(.EBUSY) }
         if dev === self { throw KernelError(.ELOOP) }
         // Kernel: find_portno(): the lowest free number.
-        var n = 1
-        while usedPortNumbers.contains(n) { n += 1 }
+        let n = portNumbers.allocate()
         let p = BridgePort(bridge: self, device: dev, portNumber: n, stamp: portStamp)
         portStamp += 1
         selectionRan = true
         ports.append(p)
         portIndex[ObjectIdentifier(dev)] = p
-        usedPortNumbers.insert(n)
         dev.master = self
         dev.promiscuity += 1
         dev.rxHandler = { [unowned(unsafe) self, unowned(unsafe) p] packet in self.handleFrame(p, &packet) }
         fdb.insert(dev.mac, port: p, isLocal: true, isStatic: true, now: namespace.machine.jiffiesNow)
         if addrAssignType != .set && (ports.count == 1 || dev.mac < mac) { recalculateBridgeID() }
         if !mtuSetExplicitly && (ports.count == 1 || dev.mtu < mtu) { mtu = dev.mtu }
-        setGSOLimits()
+        // br_set_gso_limits() takes the minimum over all ports; with one more port that is
+        // the old minimum or the new port's (kept O(1), as the bridge ID and MTU above).
+        tsoLimit = ports.count == 1 ? dev.tsoMaxSize : min(tsoLimit, dev.tsoMaxSize)
         updatePortState(p)
         updateCarrier()
         namespace.kernel.trace(namespace, self, .fdbLearn, "port \(dev.name) added as port \(n)")
@@ -159,7 +159,7 @@ public final class BridgeDevice: NetDevice {
     func removePort(_ dev: NetDevice) {
         guard let p = portIndex.removeValue(forKey: ObjectIdentifier(dev)) else { return }
         ports.removeAll { $0 === p }
-        usedPortNumbers.remove(p.portNumber)
+        portNumbers.release(p.portNumber)
         if p.state == .forwarding { livePorts -= 1 }
         dev.master = nil
         dev.rxHandler = nil

@@ -31,7 +31,7 @@ public final class NetNamespace {
     }
     private var peerRefs: [PeerRef] = []
     private var peerIDIndex: [ObjectIdentifier: Int] = [:]
-    private var usedPeerIDs = Set<Int>()
+    private var netIDs = IDAllocator(from: 0)
     var rawSockets: [RawSocket] = []
     /// TCP sockets and hash tables (IPv4/TCP.swift).
     lazy var tcp = TCPTable()
@@ -119,11 +119,9 @@ public final class NetNamespace {
     public func peerID(for other: NetNamespace) -> Int {
         if let id = peerIDIndex[ObjectIdentifier(other)] { return id }
         // Kernel: alloc_netid() takes the lowest free id.
-        var id = 0
-        while usedPeerIDs.contains(id) { id += 1 }
+        let id = netIDs.allocate()
         peerRefs.append(PeerRef(namespace: other, id: id))
         peerIDIndex[ObjectIdentifier(other)] = id
-        usedPeerIDs.insert(id)
         return id
     }
 
@@ -132,7 +130,7 @@ public final class NetNamespace {
     /// Kernel: unhash_nsid(): a dying namespace's id is released everywhere.
     func releasePeerID(for other: NetNamespace) {
         guard let id = peerIDIndex.removeValue(forKey: ObjectIdentifier(other)) else { return }
-        usedPeerIDs.remove(id)
+        netIDs.release(id)
         peerRefs.removeAll { $0.namespace === other }
     }
 
