@@ -14,13 +14,16 @@ extension NetNamespace {
             kernel.trace(self, dev, .drop, "device down (\(DropReason.devReady.rawValue))")
             return
         }
-        var p = p
         kernel.framesDelivered += 1
         dev.stats.rxPackets += 1
         dev.stats.rxBytes += p.bytes.count - dev.statsHeaderBytes
         deliverToTaps(dev, p.bytes, .incoming)
         if let handler = dev.rxHandler {
+            // Only a device with an rx_handler (a bridge port) needs a copy it can change.
+            var p = p
             if handler(&p) == .consumed { return }
+            deliverUp(dev, p)
+            return
         }
         deliverUp(dev, p)
     }
