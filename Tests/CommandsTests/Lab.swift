@@ -70,6 +70,40 @@ final class Lab {
         return (sink.out, sink.err, status)
     }
 
+    /// Runs a command line to its end, following a process on the virtual clock in steps of
+    /// `tick` for at most `limit`; the status is -1 for a process still running then.
+    func runToEnd(_ line: String, limit: SimTime = .seconds(60), tick: SimTime = .milliseconds(10))
+        -> (out: String, err: String, status: Int32) {
+        sink.out = ""
+        sink.err = ""
+        var status: Int32 = -1
+        switch Shell.run(Lab.argv(line), ctx) {
+        case let .finished(s): status = s
+        case let .process(p):
+            let t0 = kernel.clock.now
+            while !p.isFinished && kernel.clock.now < t0 + limit {
+                try! kernel.clock.run(until: kernel.clock.now + tick)
+            }
+            status = p.isFinished ? p.exitStatus : -1
+        default: break
+        }
+        return (sink.out, sink.err, status)
+    }
+
+    /// Namespaces `a` and `b` joined by a veth pair, v0 in `a` and v1 in `b`, both up with
+    /// the given addresses (what the single-link recordings used).
+    func vethPair(_ a: String, _ b: String, _ addressA: String, _ addressB: String) {
+        run("""
+            ip netns add \(a)
+            ip netns add \(b)
+            \(a)> ip link add v0 type veth peer name v1 netns \(b)
+            \(a)> ip link set v0 up
+            \(a)> ip addr add \(addressA) dev v0
+            \(b)> ip link set v1 up
+            \(b)> ip addr add \(addressB) dev v1
+            """)
+    }
+
     /// Runs command lines (one per line) that must succeed silently.
     func run(_ lines: String, file: StaticString = #filePath, line: UInt = #line) {
         for l in lines.split(separator: "\n") where !l.trimmingCharacters(in: .whitespaces).isEmpty {

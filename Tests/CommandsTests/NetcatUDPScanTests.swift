@@ -11,41 +11,16 @@ import SimCore
 @testable import Commands
 
 final class NetcatUDPScanTests: XCTestCase {
-    private func run(_ lab: Lab, _ line: String) -> (out: String, err: String, status: Int32) {
-        lab.sink.out = ""
-        lab.sink.err = ""
-        var status: Int32 = -1
-        switch Shell.run(Lab.argv(line), lab.ctx) {
-        case let .finished(s): status = s
-        case let .process(p):
-            let t0 = lab.kernel.clock.now
-            while !p.isFinished && lab.kernel.clock.now < t0 + .seconds(10) {
-                try! lab.kernel.clock.run(until: lab.kernel.clock.now + .milliseconds(10))
-            }
-            status = p.isFinished ? p.exitStatus : -1
-        default: break
-        }
-        return (lab.sink.out, lab.sink.err, status)
-    }
-
     func testClosedAndOpenUDPPort() {
         let lab = Lab()
-        lab.run("""
-            ip netns add ct_a
-            ip netns add ct_b
-            ct_a> ip link add v0 type veth peer name v1 netns ct_b
-            ct_a> ip link set v0 up
-            ct_a> ip addr add 10.0.0.1/24 dev v0
-            ct_b> ip link set v1 up
-            ct_b> ip addr add 10.0.0.2/24 dev v1
-            """)
-        var r = run(lab, "ct_a> nc -zv -u 10.0.0.2 53")
+        lab.vethPair("ct_a", "ct_b", "10.0.0.1/24", "10.0.0.2/24")
+        var r = lab.runToEnd("ct_a> nc -zv -u 10.0.0.2 53")
         XCTAssertEqual(r.out + r.err, "")
         XCTAssertEqual(r.status, 1)
         guard case let .process(listener) = Shell.run(Lab.argv("ct_b> nc -lu 53"), lab.ctx) else { return XCTFail("no listener") }
         defer { listener.interrupt() }
         try! lab.kernel.clock.run(until: lab.kernel.clock.now + .milliseconds(10))
-        r = run(lab, "ct_a> nc -zv -u 10.0.0.2 53")
+        r = lab.runToEnd("ct_a> nc -zv -u 10.0.0.2 53")
         XCTAssertEqual(r.err, "Connection to 10.0.0.2 53 port [udp/domain] succeeded!\n")
         XCTAssertEqual(r.status, 0)
     }
@@ -54,50 +29,25 @@ final class NetcatUDPScanTests: XCTestCase {
 /// nc's destination ports and setup errors. Observed on Linux 6.18 / netcat-openbsd 1.219 on
 /// 2026-11-23 (same two namespaces, nothing listening on 10.0.0.2).
 final class NetcatPortListTests: XCTestCase {
-    private func run(_ lab: Lab, _ line: String) -> (out: String, err: String, status: Int32) {
-        lab.sink.out = ""
-        lab.sink.err = ""
-        var status: Int32 = -1
-        switch Shell.run(Lab.argv(line), lab.ctx) {
-        case let .finished(s): status = s
-        case let .process(p):
-            let t0 = lab.kernel.clock.now
-            while !p.isFinished && lab.kernel.clock.now < t0 + .seconds(10) {
-                try! lab.kernel.clock.run(until: lab.kernel.clock.now + .milliseconds(10))
-            }
-            status = p.isFinished ? p.exitStatus : -1
-        default: break
-        }
-        return (lab.sink.out, lab.sink.err, status)
-    }
-
     func testPortsAndErrors() {
         let lab = Lab()
-        lab.run("""
-            ip netns add ct_a
-            ip netns add ct_b
-            ct_a> ip link add v0 type veth peer name v1 netns ct_b
-            ct_a> ip link set v0 up
-            ct_a> ip addr add 10.0.0.1/24 dev v0
-            ct_b> ip link set v1 up
-            ct_b> ip addr add 10.0.0.2/24 dev v1
-            """)
+        lab.vethPair("ct_a", "ct_b", "10.0.0.1/24", "10.0.0.2/24")
         let refused = { (p: Int) in "nc: connect to 10.0.0.2 port \(p) (tcp) failed: Connection refused\n" }
-        var r = run(lab, "ct_a> nc -zv 10.0.0.2 8081-8079")
+        var r = lab.runToEnd("ct_a> nc -zv 10.0.0.2 8081-8079")
         XCTAssertEqual(r.err, refused(8079) + refused(8080) + refused(8081))
         XCTAssertEqual(r.status, 1)
-        r = run(lab, "ct_a> nc -zv 10.0.0.2 http")
+        r = lab.runToEnd("ct_a> nc -zv 10.0.0.2 http")
         XCTAssertEqual(r.err, refused(80))
-        r = run(lab, "ct_a> nc -zv 10.0.0.2 0")
+        r = lab.runToEnd("ct_a> nc -zv 10.0.0.2 0")
         XCTAssertEqual(r.err, "nc: port number too small: 0\n")
         XCTAssertEqual(r.status, 1)
-        r = run(lab, "ct_a> nc -zv -s 10.9.9.9 10.0.0.2 8080")
+        r = lab.runToEnd("ct_a> nc -zv -s 10.9.9.9 10.0.0.2 8080")
         XCTAssertEqual(r.err, "nc: bind failed: Cannot assign requested address\n")
         XCTAssertEqual(r.status, 1)
-        r = run(lab, "ct_a> nc")
+        r = lab.runToEnd("ct_a> nc")
         XCTAssertEqual(r.err, Netcat.usage + "\n")
         XCTAssertEqual(r.status, 1)
-        r = run(lab, "ct_a> nc -x")
+        r = lab.runToEnd("ct_a> nc -x")
         XCTAssertEqual(r.err, "nc: option requires an argument -- 'x'\n" + Netcat.usage + "\n")
     }
 }

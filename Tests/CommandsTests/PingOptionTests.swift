@@ -24,29 +24,10 @@ final class PingOptionTests: XCTestCase {
         return lab
     }
 
-    /// Runs a command line to its end, following a process on the virtual clock.
-    private func run(_ lab: Lab, _ line: String) -> (out: String, err: String, status: Int32) {
-        lab.sink.out = ""
-        lab.sink.err = ""
-        var status: Int32 = -1
-        switch Shell.run(Lab.argv(line), lab.ctx) {
-        case let .finished(s): status = s
-        case let .process(p):
-            p.onExit = { s in status = s }
-            let t0 = lab.kernel.clock.now
-            while !p.isFinished && lab.kernel.clock.now < t0 + .seconds(60) {
-                try! lab.kernel.clock.run(until: lab.kernel.clock.now + .milliseconds(100))
-            }
-            status = p.exitStatus
-        default: break
-        }
-        return (lab.sink.out, lab.sink.err, status)
-    }
-
     /// Compares a finished run with a recording (texts without their final newline).
     private func check(_ lab: Lab, _ line: String, _ out: String = "", status: Int32, stderr: String = "",
                        file: StaticString = #filePath, ln: UInt = #line) {
-        let r = run(lab, line)
+        let r = lab.runToEnd(line, tick: .milliseconds(100))
         XCTAssertEqual(r.out, out.isEmpty ? "" : out + "\n", "stdout of `\(line)`", file: file, line: ln)
         XCTAssertEqual(r.err, stderr.isEmpty ? "" : stderr + "\n", "stderr of `\(line)`", file: file, line: ln)
         XCTAssertEqual(r.status, status, "exit status of `\(line)`", file: file, line: ln)
@@ -62,11 +43,11 @@ final class PingOptionTests: XCTestCase {
     /// that does not own the source draws a warning.
     func testInterface() {
         let lab = lab()
-        var r = run(lab, "ct_a> ping -c 1 -I v0 10.0.0.2")
+        var r = lab.runToEnd("ct_a> ping -c 1 -I v0 10.0.0.2", tick: .milliseconds(100))
         XCTAssertEqual(lines(r.out).prefix(2), ["PING 10.0.0.2 (10.0.0.2) from 10.0.0.1 v0: 56(84) bytes of data.",
                                                 "64 bytes from 10.0.0.2: icmp_seq=1 ttl=64"])
         XCTAssertEqual(r.status, 0)
-        r = run(lab, "ct_a> ping -c 1 -I 10.0.0.1 10.0.0.2")
+        r = lab.runToEnd("ct_a> ping -c 1 -I 10.0.0.1 10.0.0.2", tick: .milliseconds(100))
         XCTAssertEqual(lines(r.out).first, "PING 10.0.0.2 (10.0.0.2) from 10.0.0.1 : 56(84) bytes of data.")
         XCTAssertEqual(r.status, 0)
         check(lab, "ct_a> ping -c 1 -W 1 -I lo 10.0.0.2", """
@@ -101,11 +82,11 @@ final class PingOptionTests: XCTestCase {
             1 packets transmitted, 0 received, 100% packet loss, time 0ms
 
             """, status: 1)
-        let x = run(lab, "ct_a> ping -x")
+        let x = lab.runToEnd("ct_a> ping -x", tick: .milliseconds(100))
         XCTAssertEqual(x.status, 2)
         XCTAssertTrue(x.err.hasPrefix("ping: invalid option -- 'x'\n\nUsage\n  ping [options] <destination>\n"))
         XCTAssertTrue(x.err.hasSuffix("For more details see ping(8).\n"))
-        let c = run(lab, "ct_a> ping -c")
+        let c = lab.runToEnd("ct_a> ping -c", tick: .milliseconds(100))
         XCTAssertEqual(c.status, 2)
         XCTAssertTrue(c.err.hasPrefix("ping: option requires an argument -- 'c'\n\nUsage\n"))
     }
@@ -130,13 +111,13 @@ final class PingOptionTests: XCTestCase {
     /// reply; -b sends to the broadcast address (nobody answers: icmp_echo_ignore_broadcasts).
     func testAddressesAndStamps() {
         let lab = lab()
-        var r = run(lab, "ct_a> ping -c 1 0.0.0.0")
+        var r = lab.runToEnd("ct_a> ping -c 1 0.0.0.0", tick: .milliseconds(100))
         XCTAssertEqual(lines(r.out).prefix(2), ["PING 0.0.0.0 (127.0.0.1) 56(84) bytes of data.",
                                                 "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64"])
         XCTAssertEqual(r.status, 0)
-        r = run(lab, "ct_a> ping -4 -c 1 10.0.0.2")
+        r = lab.runToEnd("ct_a> ping -4 -c 1 10.0.0.2", tick: .milliseconds(100))
         XCTAssertEqual(r.status, 0)
-        r = run(lab, "ct_a> ping -D -c 1 10.0.0.2")
+        r = lab.runToEnd("ct_a> ping -D -c 1 10.0.0.2", tick: .milliseconds(100))
         let reply = lines(r.out)[1]
         XCTAssertNotNil(reply.range(of: #"^\[[0-9]+\.[0-9]{6}\] 64 bytes from 10\.0\.0\.2: icmp_seq=1 ttl=64$"#,
                                     options: .regularExpression), reply)
