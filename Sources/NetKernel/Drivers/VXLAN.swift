@@ -11,9 +11,10 @@
 // lower device. Sending, receiving and the FDB are in VXLANTransmit.swift,
 // VXLANReceive.swift, VXLANSocket.swift and VXLANFDB.swift.
 // Guarantees: a failed creation changes nothing; nothing depends on hash order.
-// Leaves out: IPv6 underlays, external (metadata) mode, VNI filtering, GBP/GPE, multicast
-// groups (a `group` is accepted and printed; frames to it are sent as to a unicast address
-// nobody answers), the deletion of a vxlan device when its lower device goes away.
+// A multicast `group` is joined on the lower device while the device is up (IGMP reports),
+// so frames flooded to the group reach every member machine.
+// Leaves out: IPv6 underlays, external (metadata) mode, VNI filtering, GBP/GPE, IGMP leave
+// reports, the deletion of a vxlan device when its lower device goes away.
 
 import SimCore
 import Wire
@@ -134,11 +135,20 @@ public final class VXLANDevice: NetDevice {
             namespace.kernel.trace(namespace, self, .drop, "vxlan: udp port \(dstPort) is taken, no socket (DEV_READY)")
         }
         armAgeTimer(after: VXLANDevice.ageInterval)
+        if let dev = multicastDevice, let g = config.remote { linkNamespace.ipMcJoin(dev, g) }
+    }
+
+    /// Kernel: vxlan_igmp_join()'s device: the lower device, or the one the group routes to.
+    private var multicastDevice: NetDevice? {
+        guard let g = config.remote, g.isMulticast else { return nil }
+        if lowerIndex != 0 { return linkNamespace.device(index: lowerIndex) }
+        return try? linkNamespace.routeOutput(to: g).device
     }
 
     /// Kernel: vxlan_stop(): learned entries go (static ones and the default entry stay), the
     /// timer stops, the socket is released.
     public override func didStop() {
+        if let dev = multicastDevice, let g = config.remote { linkNamespace.ipMcLeave(dev, g) }
         if let t = ageTimer { namespace.clock.cancel(t) }
         ageTimer = nil
         fdb.removeAll { !$0.isStatic && !($0.mac.isZero) }

@@ -4,7 +4,10 @@
 // jiffies after the join and the next a random time within unsolicited_report_interval (1 s).
 // Guarantees: reports are real bytes (Router Alert, TTL 1, TOS 0xc0, DF, ID 0) from the
 // device's primary address, or 0.0.0.0 without one, as Linux 6.18 was seen sending them.
-// Leaves out: queries and their responses, leaves, source filters, IGMPv1/v2 compatibility.
+// Sockets (a vxlan device's multicast group) join groups too; IPv4 input delivers a
+// multicast packet only on a device that joined its group.
+// Leaves out: queries and their responses, leave reports, source filters, IGMPv1/v2
+// compatibility.
 
 import SimCore
 import Wire
@@ -13,6 +16,9 @@ import Wire
 struct IGMPState {
     /// Groups joined on the device (ip_mc_list), in join order.
     var groups: [IPv4Address] = []
+    /// Groups sockets joined (IP_ADD_MEMBERSHIP, a vxlan device's `group`), with their
+    /// users (im->users): kept across down and up, joined again on up.
+    var socketGroups: [(group: IPv4Address, users: Int)] = []
     /// Groups whose state change still has to be reported, with reports left (im->crcount).
     var pendingChanges: [(group: IPv4Address, count: Int)] = []
     /// Kernel: in_dev->mr_ifc_count, reports left in the current burst.
@@ -29,13 +35,38 @@ extension NetNamespace {
         guard dev.linkTypeName == "ether" else { return }
         var groups = [IGMPState.allHosts]
         if dev is BridgeDevice { groups.append(IPv4Address(224, 0, 0, 106)) }
+        groups += dev.igmp.socketGroups.map(\.group)
         for g in groups where !dev.igmp.groups.contains(g) { igmpGroupAdded(dev, g) }
     }
 
     /// Kernel: ip_mc_down(): timers stop; groups are forgotten until the next up.
     func igmpDeviceDown(_ dev: NetDevice) {
         if let t = dev.igmp.ifcTimer { clock.cancel(t) }
+        let kept = dev.igmp.socketGroups
         dev.igmp = IGMPState()
+        dev.igmp.socketGroups = kept
+    }
+
+    /// Kernel: ip_mc_join_group() -> ____ip_mc_inc_group(): one more user of `group` on
+    /// `dev`; the first one joins (and reports) it while the device is up.
+    func ipMcJoin(_ dev: NetDevice, _ group: IPv4Address) {
+        if let i = dev.igmp.socketGroups.firstIndex(where: { $0.group == group }) {
+            dev.igmp.socketGroups[i].users += 1
+            return
+        }
+        dev.igmp.socketGroups.append((group, 1))
+        if dev.adminUp && !dev.igmp.groups.contains(group) { igmpGroupAdded(dev, group) }
+    }
+
+    /// Kernel: ip_mc_leave_group() -> ip_mc_dec_group(): the last user leaves the group
+    /// (without the leave reports, which are not modelled).
+    func ipMcLeave(_ dev: NetDevice, _ group: IPv4Address) {
+        guard let i = dev.igmp.socketGroups.firstIndex(where: { $0.group == group }) else { return }
+        dev.igmp.socketGroups[i].users -= 1
+        guard dev.igmp.socketGroups[i].users == 0 else { return }
+        dev.igmp.socketGroups.remove(at: i)
+        dev.igmp.groups.removeAll { $0 == group }
+        dev.igmp.pendingChanges.removeAll { $0.group == group }
     }
 
     /// Kernel: ____ip_mc_inc_group() -> igmp_group_added() -> igmp_ifc_event().

@@ -46,6 +46,12 @@ extension NetNamespace {
             return
         }
         if dst.isMulticast {
+            // Kernel: ip_route_input_mc() after ip_check_mc_rcu(): local delivery for a
+            // group joined on the receiving device.
+            if dev.igmp.groups.contains(dst) {
+                ipLocalDeliver(dev, p)
+                return
+            }
             kernel.trace(self, dev, .drop, "multicast \(dst) not joined")
             return
         }

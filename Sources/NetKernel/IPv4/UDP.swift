@@ -423,6 +423,18 @@ extension NetNamespace {
         // Only built when a tracepoint is listened to.
         var what: String { "\(src).\(sport) > \(dst).\(dport)" }
 
+        /// Kernel: udp_queue_rcv_one_skb(): an encapsulation socket's encap_rcv takes the
+        /// packet; any other socket queues the datagram.
+        func queue(_ sk: UDPSocket) {
+            if let encap = sk.encapReceive {
+                kernel.trace(self, dev, .deliver, "udp \(what) to tunnel socket \(sk.localAddress):\(sk.localPort)")
+                encap(p, dev)
+                return
+            }
+            kernel.trace(self, dev, .deliver, "udp \(what) to socket \(sk.localAddress):\(sk.localPort)")
+            sk.deliver(datagram())
+        }
+
         // Kernel: __udp4_lib_mcast_deliver(): broadcasts and multicasts go to every match.
         if dst.isLimitedBroadcast || dst.isMulticast || p.pktType == .broadcast
             || fib.lookup(dst, table: RouteTable.local, oif: nil)?.type == .broadcast {
@@ -438,10 +450,7 @@ extension NetNamespace {
                 kernel.trace(self, dev, .drop, "udp \(what): bad checksum (UDP_CSUM)")
                 return
             }
-            for s in matches where !s.isClosed {
-                kernel.trace(self, dev, .deliver, "udp \(what) to socket \(s.localAddress):\(s.localPort)")
-                s.deliver(datagram())
-            }
+            for s in matches where !s.isClosed { queue(s) }
             return
         }
 
@@ -459,14 +468,7 @@ extension NetNamespace {
             kernel.trace(self, dev, .drop, "udp \(what): bad checksum (UDP_CSUM)")
             return
         }
-        if let encap = sk.encapReceive {
-            // Kernel: udp_queue_rcv_one_skb(): an encapsulation socket's encap_rcv takes it.
-            kernel.trace(self, dev, .deliver, "udp \(what) to tunnel socket \(sk.localAddress):\(sk.localPort)")
-            encap(p, dev)
-            return
-        }
-        kernel.trace(self, dev, .deliver, "udp \(what) to socket \(sk.localAddress):\(sk.localPort)")
-        sk.deliver(datagram())
+        queue(sk)
     }
 
     /// Kernel: udp_err(): an ICMP error about a datagram we sent (entry for transportError,
