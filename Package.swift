@@ -48,7 +48,7 @@ let package = Package(
         // Running real tools (tcpdump -r, tshark) and the swnetsim binary from tests.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: v5),
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"], swiftSettings: v5),
-        .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: v5),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "NetKernelTests", dependencies: ["NetKernel", "Wire", "SimCore"], swiftSettings: v5),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "NetKernel", "Wire", "SimCore"], swiftSettings: v5),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "Wire", "SimCore", "NetKernel", "TestSupport"], swiftSettings: v5),
