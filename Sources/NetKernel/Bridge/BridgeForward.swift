@@ -23,7 +23,22 @@ extension BridgeDevice {
         var q = p
         q.hops += 1
         guard brNFForward(&q, to: port, from: ingress) else { return }
-        namespace.devQueueXmit(port.device, q)
+        pushXmit(q, to: port)
+    }
+
+    /// Kernel: br_dev_queue_push_xmit(), through br_nf_dev_queue_xmit(): an IPv4 datagram
+    /// that conntrack's defrag put together at the bridge's PREROUTING leaves in fragments
+    /// again, none bigger than its largest original one or the port's MTU.
+    func pushXmit(_ q: Packet, to port: BridgePort) {
+        let dev = port.device
+        if q.fragMaxSize > 0, EthernetView.etherType(q.bytes) == .ipv4 {
+            let mtu = min(dev.mtu, q.fragMaxSize)
+            if q.bytes.count - q.network > mtu {
+                for f in namespace.ipFragment(q, mtu: mtu) { namespace.devQueueXmit(dev, f) }
+                return
+            }
+        }
+        namespace.devQueueXmit(dev, q)
     }
 
     /// Kernel: br_flood(): walks br->port_list, newest port first. A port's `flood` flag gates
@@ -44,7 +59,7 @@ extension BridgeDevice {
             var q = p
             q.hops += 1
             guard brNFForward(&q, to: port, from: ingress) else { continue }
-            namespace.devQueueXmit(port.device, q)
+            pushXmit(q, to: port)
         }
     }
 }
