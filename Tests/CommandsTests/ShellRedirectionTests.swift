@@ -59,6 +59,11 @@ final class ShellRedirectionTests: XCTestCase {
         lab.check("sh_a> bash -c 'echo \"x'", status: 2,
                   stderr: "bash: -c: line 1: unexpected EOF while looking for matching `\"'")
         lab.check("sh_a> cat /proc/sys/net/ipv4/ip_local_port_range", "32768\t60999")
+        // Observed with dash 0.5.12 and bash 5.2: a missing command or script.
+        lab.check("sh_a> sh -c", status: 2, stderr: "sh: 0: -c requires an argument")
+        lab.check("sh_a> bash -c", status: 2, stderr: "bash: -c: option requires an argument")
+        lab.check("sh_a> sh nosuch.sh", status: 2, stderr: "sh: 0: cannot open nosuch.sh: No such file")
+        lab.check("sh_a> bash nosuch.sh", status: 127, stderr: "bash: nosuch.sh: No such file or directory")
     }
 
     func testFilesWrittenAndReadBack() {

@@ -31,7 +31,7 @@ public final class OpenFile {
     public func write(_ text: String) {
         switch target {
         case .plain(let path):
-            userland.writeFile(path, (userland.file(path, on: machine) ?? "") + text, on: machine)
+            userland.appendFile(path, text, on: machine)
         case .sysctl(let key, let ns):
             // Kernel: proc_dointvec() parses each write on its own.
             do { try ns.sysctlWrite(key, text) } catch let e as KernelError { error = error ?? e.errno } catch { self.error = self.error ?? .EINVAL }

@@ -72,9 +72,19 @@ public enum Shell {
     /// (redirections opened there: `ip netns exec X sh -c "echo 1 > /proc/sys/..."`).
     static func runDashC(_ shell: String, _ args: [String], _ ctx: ToolContext) -> ShellOutcome {
         let dialect: ShellDialect = shell == "bash" ? .bashC : .dash
+        let bash = shell == "bash"
+        if args == ["-c"] {
+            ctx.eprintln(bash ? "bash: -c: option requires an argument" : "sh: 0: -c requires an argument")
+            return .finished(2)
+        }
         guard args.count >= 2, args[0] == "-c" else {
-            // An interactive shell or a script file: there is nothing to read.
-            ctx.eprintln(shell == "bash" ? "bash: only `bash -c 'COMMAND LINE'` is modelled" : "sh: only `sh -c 'COMMAND LINE'` is modelled")
+            if let script = args.first, !script.hasPrefix("-"),
+               ctx.userland.read(script, machine: ctx.machine, namespace: ctx.namespace) == nil {
+                ctx.eprintln(bash ? "bash: \(script): No such file or directory" : "sh: 0: cannot open \(script): No such file")
+                return .finished(bash ? 127 : 2)
+            }
+            // A script or commands on standard input: not modelled (a step is one line).
+            ctx.eprintln(bash ? "bash: only `bash -c 'COMMAND LINE'` is modelled" : "sh: only `sh -c 'COMMAND LINE'` is modelled")
             return .finished(2)
         }
         let parsed: CommandLineText

@@ -22,4 +22,9 @@ public final class Userland {
     public func writeFile(_ path: String, _ text: String, on machine: Machine) {
         files[machine.name, default: [:]][path] = text
     }
+
+    /// Appends in place (a redirected process writes line after line).
+    public func appendFile(_ path: String, _ text: String, on machine: Machine) {
+        files[machine.name, default: [:]][path, default: ""] += text
+    }
 }
