@@ -22,3 +22,18 @@ final class PacketTests: XCTestCase {
         XCTAssertNotNil(a.nfBridge, "clearing ct cleared the bridge record")
     }
 }
+
+/// Conntrack's defrag comes and goes with conntrack (nf_defrag_ipv4 follows nf_ct_netns_get/put).
+final class ConntrackDefragHookTests: XCTestCase {
+    func testDefragHooksFollowConntrack() {
+        let kernel = Kernel(clock: EventQueue(), seed: 1)
+        let ns = kernel.addMachine("host").root!
+        func defragHooks() -> Int { ns.nfHooks.entries.reduce(0) { $0 + $1.filter { $0.name == "defrag" }.count } }
+        ns.syncConntrack(needed: true)
+        XCTAssertEqual(defragHooks(), 2)  // PREROUTING and OUTPUT
+        ns.syncConntrack(needed: false)
+        XCTAssertEqual(defragHooks(), 0)
+        ns.syncConntrack(needed: true)
+        XCTAssertEqual(defragHooks(), 2)
+    }
+}

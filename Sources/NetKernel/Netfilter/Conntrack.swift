@@ -153,6 +153,7 @@ extension NetNamespace {
             conntrack.enabled = false
             unregisterHooks(named: "conntrack")
             unregisterHooks(named: "conntrack-confirm")
+            unregisterHooks(named: "defrag")  // nf_defrag_ipv4_disable() with the last user
             kernel.trace(self, nil, .netfilter, "conntrack: no rule needs it any more, hooks unregistered")
         }
     }
