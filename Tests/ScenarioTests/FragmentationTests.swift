@@ -167,4 +167,48 @@ final class FragmentationTests: XCTestCase {
                    "offset 2960, flags [none], proto ICMP (1), length 68)"].map { "IP (" + $0 }
         XCTAssertEqual(headers, one + one)
     }
+
+    /// The last fragment dropped on the way (`-m length --length 548` in the router's FORWARD):
+    /// 30 s later the receiver (on the next tick of the timer wheel) answers with "ip
+    /// reassembly time exceeded" quoting the first fragment, and ping says nothing. Observed on
+    /// Linux 6.18: the same three packets on the sender's link, the ICMP 31 s after the request.
+    func testReassemblyTimeout() throws {
+        let s = try ScenarioLoader.parse("""
+        steps:
+          - ip netns add a
+          - ip netns add r
+          - ip netns add b
+          - ip link add va type veth peer name ra netns r
+          - ip link set va netns a
+          - ip netns exec r ip link add rb type veth peer name vb netns b
+          - ip netns exec a ip addr add 10.0.1.2/24 dev va
+          - ip netns exec a ip link set va up
+          - ip netns exec a ip route add default via 10.0.1.1
+          - ip netns exec r ip addr add 10.0.1.1/24 dev ra
+          - ip netns exec r ip addr add 10.0.2.1/24 dev rb
+          - ip netns exec r ip link set ra up
+          - ip netns exec r ip link set rb up
+          - ip netns exec r sysctl -w net.ipv4.ip_forward=1
+          - ip netns exec b ip addr add 10.0.2.2/24 dev vb
+          - ip netns exec b ip link set vb up
+          - ip netns exec b ip route add default via 10.0.2.1
+          - ip netns exec a ping -c 1 10.0.2.2
+          - ip netns exec r iptables -A FORWARD -m length --length 548 -j DROP
+          - ip netns exec a tcpdump -i va -n -v icmp &
+          - run: ip netns exec a ping -c 1 -W 40 -s 2000 10.0.2.2
+            status: 1
+        """, path: "timeout.yaml")
+        let r = try Runner(s).run()
+        XCTAssertEqual(try lines(r).filter { !$0.hasPrefix("IP (") }, [
+            "    10.0.1.2 > 10.0.2.2: ICMP echo request, id N, seq 1, length 1480",
+            "    10.0.1.2 > 10.0.2.2: ip-proto-1",
+            "    10.0.2.2 > 10.0.1.2: ICMP ip reassembly time exceeded, length 556",
+            "\tIP (tos 0x0, ttl 63, id N, offset 0, flags [+], proto ICMP (1), length 1500)",
+            "    10.0.1.2 > 10.0.2.2: ICMP echo request, id N, seq 1, length 1480",
+        ])
+        let c = try XCTUnwrap(r.captures.first)
+        let stamps = c.text.split(separator: "\n").filter { $0.first?.isNumber == true }.map { String($0.prefix(8)) }
+        XCTAssertEqual(stamps.last?.hasPrefix("00:00:3"), true, "the ICMP comes some 30 s later: \(stamps)")
+        XCTAssertTrue(r.transcript.contains("1 packets transmitted, 0 received, 100% packet loss"))
+    }
 }
