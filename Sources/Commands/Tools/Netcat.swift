@@ -144,9 +144,7 @@ public final class Netcat: SimProcess {
                 guard n >= 1 else { return fail("port number too small: \(text)") }
                 guard n <= 65535 else { return fail("port number too large: \(text)") }
                 o.ports = [UInt16(n)]
-            } else if let n = Netcat.tcpServices.first(where: { $0.1 == text })?.0, !o.udp {
-                o.ports = [n]
-            } else if let n = Netcat.udpServices.first(where: { $0.1 == text })?.0, o.udp {
+            } else if let n = NameDB.servicePort(text, proto: o.udp ? "udp" : "tcp") {
                 o.ports = [n]
             } else {
                 return fail("port number invalid: \(text)")
@@ -510,15 +508,9 @@ public final class Netcat: SimProcess {
     }
 
     /// /etc/services names nc -v prints.
-    static let tcpServices: [(UInt16, String)] = [
-        (21, "ftp"), (22, "ssh"), (23, "telnet"), (25, "smtp"), (53, "domain"), (80, "http"), (110, "pop3"),
-        (443, "https"), (3306, "mysql"), (5432, "postgresql"), (6379, "redis"), (8080, "http-alt")]
-    static let udpServices: [(UInt16, String)] = [
-        (53, "domain"), (67, "bootps"), (68, "bootpc"), (69, "tftp"), (123, "ntp"), (161, "snmp"), (514, "syslog")]
-
     /// /etc/services' name for a port, "*" when it has none.
     static func service(_ port: UInt16, udp: Bool = false) -> String {
-        (udp ? udpServices : tcpServices).first { $0.0 == port }?.1 ?? "*"
+        NameDB.serviceName(port, proto: udp ? "udp" : "tcp") ?? "*"
     }
 
     /// A port nc binds (the listening port, or -p): unlike a destination port it goes straight
@@ -531,7 +523,7 @@ public final class Netcat: SimProcess {
             guard let n = UInt64(text) else { return 65535 }
             return UInt16(truncatingIfNeeded: n)
         }
-        return (udp ? udpServices : tcpServices).first { $0.1 == text }?.0
+        return NameDB.servicePort(text, proto: udp ? "udp" : "tcp")
     }
 }
 

@@ -57,7 +57,7 @@ public final class Telnet: SimProcess {
                     return .finished(1)
                 }
                 port = UInt16(n)
-            } else if let n = Netcat.tcpServices.first(where: { $0.1 == portText })?.0 {
+            } else if let n = NameDB.servicePort(portText, proto: "tcp") {
                 port = n
             } else {
                 ctx.println("Server lookup failure:  \(host):\(portText), Servname not supported for ai_socktype")
