@@ -16,9 +16,10 @@
 //   up to the stack with the bridge's MAC as destination (br_nf_pre_routing_finish()).
 // - Before the hooks the IPv4 header is validated and link-layer padding trimmed
 //   (br_validate_ipv4()).
+// - With conntrack running, its defrag reassembles fragments at PREROUTING; the port
+//   transmit cuts them again (br_nf_dev_queue_xmit(), in BridgeForward.swift).
 // Leaves out: VLAN- and PPPoE-encapsulated IPv4, IPv6 and ARP (bridge-nf-call-ip6tables and
-// -arptables are kept as settings only), the per-bridge nf_call_iptables option,
-// fragmentation (br_nf_dev_queue_xmit()).
+// -arptables are kept as settings only), the per-bridge nf_call_iptables option.
 
 import SimCore
 import Wire
